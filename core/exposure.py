@@ -31,7 +31,7 @@ from scipy.sparse.csgraph import connected_components
 from vfxdenoise.core import half_floats
 from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures
 from vfxdenoise.core.frame_brightness import capped_mean, luminance_samples
-from vfxdenoise.core.sanitize import MAX_RADIANCE
+from vfxdenoise.core.sanitize import LOBE_REACH, MAX_RADIANCE
 
 # torch is imported in the functions that make tensors, not here: `info` imports this module and
 # reads headers without torch (tests/cli/test_info.py).
@@ -71,14 +71,13 @@ LAMP_STANDS_OUT = 4.0
 THIN_LAMP_PIXELS = 4
 # The rows of `_flat(..., reach=2)` (its 5x5, row by row) 2 px from the pixel (Chebyshev): all but the 3x3.
 _RING = [row for row in range(25) if max(abs(row // 5 - 2), abs(row % 5 - 2)) == 2]
-# Negative lobes (`with_lobes`) are kept within LOBE_REACH pixels of a pixel bright once denoised,
+# Negative lobes (`with_lobes`) are kept within LOBE_REACH (sanitize's) pixels of one bright once denoised,
 # as deep as 1/LOBE_DEPTH of it at most: a Mitchell, Catmull-Rom or Lanczos filter's first lobe lies
 # 1-2 px from the edge that draws it, and at a few samples per pixel its depth is mostly noise (an
 # outline of -34 beside a lamp of 200 whose converged outline is -0.05, with Lanczos). On Mitsuba
 # shots filtered so (6-8 frames at 8 spp, docs/faults.md), 1/192 had the lowest relMSE of 1/64-1/1024 with
 # Catmull-Rom and Lanczos, within 10% of it with Mitchell, and raised tonemapped PSNR with all three;
 # keeping every negative value whole gave Lanczos 3.5x the relMSE.
-LOBE_REACH = 2
 LOBE_DEPTH = 192.0
 # A lamp's edge (`lamp_pixels`): the pixels joined to a lamp past the clip (8-connected) through pixels
 # brighter than 1/LAMP_EDGE of the clip, its partly covered pixels (a quarter or half of a tube of 1e5

@@ -27,7 +27,7 @@ from vfxdenoise.core.kept_as_rendered import NonFiniteWritten, written_as_render
 from vfxdenoise.core.lacking_guides import LackingGuides, Unguided, unguided
 from vfxdenoise.core.motion_vectors import MotionVectors
 from vfxdenoise.core.run_warnings import carried, warn
-from vfxdenoise.core.sanitize import SanitizeReport
+from vfxdenoise.core.sanitize import LOBE_REACH, SanitizeReport
 
 if TYPE_CHECKING:
     import torch
@@ -290,13 +290,34 @@ def _held_note(held_from: dict[int, int]) -> str:
     return f"; written from an input held in place of a missing one (--missing hold): {held}"
 
 
+# A beauty whose broken values (NaN, Inf, negatives far from light: `SanitizeReport.broken_values`,
+# `stray_negative`) are BROKEN_SHARE of its values or more, and BROKEN_OVER_LIT times its lit values
+# (above 0 as rendered) or more, is a broken render, refused: four fifths of what is not black.
+# A black frame (all 0: a fade, a slate, a holdout) is none, nor one with a few broken pixels; a
+# frame half negated (a broken bucket; the sample's 1004 with its top half so: 50% of its values
+# broken, 50% lit) is denoised, with its frame's warning.
+BROKEN_SHARE = 0.01
+BROKEN_OVER_LIT = 4
+
+
 def _refuse_broken_beauty(path: Path, view: str, found: FrameFeatures, sanitized: SanitizeReport) -> None:
     """ExrError when no value of the frame's beauty could be used (all NaN, infinite, negative or
-    beyond half floats): a broken render, not a frame to denoise to black or white."""
-    if found.beauty.size and sanitized.counts.get("beauty", 0) >= found.beauty.size:
-        raise ExrError(f"{path}: every value of its beauty{f' (view {view})' if view else ''} is NaN, "
-                       "infinite, negative or beyond half-float range (a broken render?); re-render "
-                       "this frame")
+    beyond half floats), or when it is mostly broken values (BROKEN_OVER_LIT): a sign flipped
+    over the frame, NaN or -Inf with no light beside them. A broken render, not a frame to denoise
+    to black or white. A black one (every value 0) is denoised, to black."""
+    size, in_view = found.beauty.size, f" (view {view})" if view else ""
+    if size and sanitized.counts.get("beauty", 0) >= size:
+        raise ExrError(f"{path}: every value of its beauty{in_view} is NaN, infinite, negative or beyond "
+                       "half-float range (a broken render?); re-render this frame")
+    broken = sanitized.broken_values.get("beauty", 0) + sanitized.stray_negative.get("beauty", 0)
+    if not size or broken < BROKEN_SHARE * size:
+        return
+    lit = sanitized.lit.get("beauty", 0)
+    if broken >= BROKEN_OVER_LIT * lit:
+        raise ExrError(f"{path}: {broken / size:.0%} of its beauty's values{in_view} are broken (NaN, "
+                       f"infinite, or negative with no lit pixel within {LOBE_REACH} px, which no pixel "
+                       f"filter's lobes leave) and {lit / size:.0%} lit: a broken render (a sign flipped "
+                       "in comp, a failed render?) that would come out black; re-render this frame")
 
 
 def file_stamp(path: Path) -> tuple[int, ...] | None:

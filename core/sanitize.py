@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.ndimage import maximum_filter
 
 from vfxdenoise.core import half_floats
 from vfxdenoise.core.io.aovs import FEATURES, FeatureKey
@@ -45,6 +46,15 @@ MOTION_REACH = 10.0
 # (`_pulled_means`): at 0 a 10x10 block of NaN in R came out a cyan spot.
 FILL_REACH = 3
 
+# A pixel filter's negative lobes lie beside the lit pixels that draw them: of the negative pixels of
+# 36 Mitsuba renders (Mitchell, Catmull-Rom, Lanczos, 1-64 spp, with and without a bulb of 1e6,
+# 128x128; 1-17% of their pixels negative), none lay more than LOBE_REACH px from a pixel above 0.
+# A frame whose beauty holds more of its pixels negative so far from any lit one than
+# STRAY_NEGATIVE_SHARE holds no lobes there but broken values (the sample's frame with its top half
+# negated: 49%): its negative values are said for that frame, never blamed on a pixel filter.
+LOBE_REACH = 2
+STRAY_NEGATIVE_SHARE = 0.01
+
 # What becomes of radiance above MAX_RADIANCE once denoised (`exposure.Exposure.undo`), for reports.
 CLIPPED_FATE = ("lamps of 2x2 pixels or more keep their rendered radiance in the output, with the pixels "
                 "above the clip joined to them (their outline), and so do thin ones (4 pixels or more "
@@ -62,6 +72,11 @@ LAMP_FATE = (f"light brighter than half floats hold, set to {MAX_RADIANCE:g}, no
 NEGATIVE_FATE = ("most likely the negative lobes of a Mitchell, Catmull-Rom or Lanczos pixel filter round "
                  "bright edges, not broken values: the network sees them as 0, the output keeps them "
                  "where a pixel within 2 px of them stays bright once denoised")
+# What negative radiance far from light is, and what becomes of it, for reports.
+STRAY_NEGATIVE_FATE = (f"negative over more than {STRAY_NEGATIVE_SHARE:.0%} of a frame's pixels with no "
+                       f"lit pixel within {LOBE_REACH} px, which no pixel filter's lobes leave: broken "
+                       "values (a sign flipped in comp, a broken bucket or shader?), seen as 0 by the "
+                       "network, they come out black; re-render or fix the frame")
 
 
 def _out_of_range_fates() -> dict[str, str]:
@@ -92,31 +107,42 @@ class SanitizeReport:
     JSON), and of those how many were finite radiance above MAX_RADIANCE (`clipped`): a sun or lamp
     in a float beauty, which the network sees clipped but which is no broken value (CLIPPED_FATE),
     how many finite negative radiance (`negative`): a pixel filter's lobes, which the network sees
-    as 0 (NEGATIVE_FATE), how many finite guide values out of range (`out_of_range`: albedo or
-    normals far past their range, motion vectors far longer than the frame, OUT_OF_RANGE_FATES),
+    as 0 (NEGATIVE_FATE), how many such in a frame holding negative pixels far from light
+    (`stray_negative`: broken values, STRAY_NEGATIVE_FATE, counted there and not as `negative`),
+    how many finite guide values out of range (`out_of_range`: albedo or normals far past their
+    range, motion vectors far longer than the frame, OUT_OF_RANGE_FATES),
     and how many +Inf radiance in a channel stored as half (`lamps`: a lamp brighter than half
     floats hold, set to MAX_RADIANCE, LAMP_FATE; of the `replaced` NaN and Inf, no broken value).
-    `clipped_frames`, `negative_frames`, `out_of_range_frames` and `lamps_frames`: of the frames
-    added (`add_frame`), how many held each. All four are said once for a run (a sun or a filter's
-    lobes are in every frame of a shot), broken values per frame."""
+    `clipped_frames`, `negative_frames`, `out_of_range_frames`, `lamps_frames` and
+    `stray_negative_frames`: of the frames added (`add_frame`), how many held each. All are said
+    once for a run (a sun or a filter's lobes are in every frame of a shot), broken values (stray
+    negatives too) per frame as well. `lit`: of a beauty with values replaced, how many were above 0
+    as rendered (a half lamp's +Inf too), which its broken values are weighed against
+    (`frame_source`: once replaced, a NaN takes the light round it)."""
 
     counts: dict[FeatureKey, int] = field(default_factory=dict)
     clipped: dict[FeatureKey, int] = field(default_factory=dict)
     negative: dict[FeatureKey, int] = field(default_factory=dict)
     out_of_range: dict[FeatureKey, int] = field(default_factory=dict)
     lamps: dict[FeatureKey, int] = field(default_factory=dict)
+    stray_negative: dict[FeatureKey, int] = field(default_factory=dict)
+    lit: dict[FeatureKey, int] = field(default_factory=dict)
     clipped_frames: int = 0
     negative_frames: int = 0
     out_of_range_frames: int = 0
     lamps_frames: int = 0
+    stray_negative_frames: int = 0
 
     def add(self, key: FeatureKey, count: int, clipped: int = 0, negative: int = 0,
-            out_of_range: int = 0, lamps: int = 0) -> None:
+            out_of_range: int = 0, lamps: int = 0, stray_negative: int = 0, lit: int = 0) -> None:
         """Count `count` values of the feature `key` sanitised, `clipped` of them above MAX_RADIANCE,
-        `negative` of them finite and below 0, `out_of_range` of them finite guide values out of
-        range and `lamps` of them +Inf radiance stored as half."""
+        `negative` of them finite and below 0 (a filter's lobes), `out_of_range` of them finite guide
+        values out of range, `lamps` of them +Inf radiance stored as half and `stray_negative` of
+        them finite and below 0 in a frame whose negatives are no lobes; `lit` values of the
+        feature above 0."""
         for counted, number in ((self.counts, count), (self.clipped, clipped), (self.negative, negative),
-                                (self.out_of_range, out_of_range), (self.lamps, lamps)):
+                                (self.out_of_range, out_of_range), (self.lamps, lamps),
+                                (self.stray_negative, stray_negative), (self.lit, lit)):
             if number:
                 counted[key] = counted.get(key, 0) + int(number)
 
@@ -125,20 +151,24 @@ class SanitizeReport:
         dropped; '' keeps the features as they are)."""
         for key, count in other.counts.items():
             self.add(key.in_view(view.strip()), count, other.clipped.get(key, 0), other.negative.get(key, 0),
-                     other.out_of_range.get(key, 0), other.lamps.get(key, 0))
+                     other.out_of_range.get(key, 0), other.lamps.get(key, 0),
+                     other.stray_negative.get(key, 0), other.lit.get(key, 0))
         self.clipped_frames += other.clipped_frames
         self.negative_frames += other.negative_frames
         self.out_of_range_frames += other.out_of_range_frames
         self.lamps_frames += other.lamps_frames
+        self.stray_negative_frames += other.stray_negative_frames
 
     def add_frame(self, frame: SanitizeReport) -> None:
         """Add one frame's report (its views' merged), counting it in `clipped_frames`,
-        `negative_frames`, `out_of_range_frames` and `lamps_frames` if it held such values."""
+        `negative_frames`, `out_of_range_frames`, `lamps_frames` and `stray_negative_frames` if it
+        held such values."""
         self.merge(frame)
         self.clipped_frames += bool(frame.clipped)
         self.negative_frames += bool(frame.negative)
         self.out_of_range_frames += bool(frame.out_of_range)
         self.lamps_frames += bool(frame.lamps)
+        self.stray_negative_frames += bool(frame.stray_negative)
 
     @property
     def total(self) -> int:
@@ -146,10 +176,12 @@ class SanitizeReport:
 
     @property
     def replaced(self) -> dict[FeatureKey, int]:
-        """Feature -> NaN and Inf values replaced: those neither `clipped`, `negative` nor
-        `out_of_range`; the `lamps` among them (set to MAX_RADIANCE), the rest `broken_values`."""
+        """Feature -> NaN and Inf values replaced: those neither `clipped`, `negative`,
+        `stray_negative` nor `out_of_range`; the `lamps` among them (set to MAX_RADIANCE), the rest
+        `broken_values`."""
         left = {key: count - self.clipped.get(key, 0) - self.negative.get(key, 0)
-                - self.out_of_range.get(key, 0) for key, count in self.counts.items()}
+                - self.stray_negative.get(key, 0) - self.out_of_range.get(key, 0)
+                for key, count in self.counts.items()}
         return {key: count for key, count in left.items() if count}
 
     @property
@@ -171,6 +203,10 @@ class SanitizeReport:
         if self.negative:
             frames = f", in {self.negative_frames} frame(s)" if self.negative_frames else ""
             of_which.append(f"negative{frames}: {_per_feature(self.negative)}; {NEGATIVE_FATE}")
+        if self.stray_negative:
+            frames = f", in {self.stray_negative_frames} frame(s)" if self.stray_negative_frames else ""
+            of_which.append(f"negative far from light{frames}: {_per_feature(self.stray_negative)}; "
+                            f"{STRAY_NEGATIVE_FATE}")
         if self.out_of_range:
             frames = f", in {self.out_of_range_frames} frame(s)" if self.out_of_range_frames else ""
             guides = sorted(self.out_of_range)  # as `_per_feature` lists them
@@ -186,16 +222,22 @@ class SanitizeReport:
     @property
     def broken(self) -> bool:
         """Whether a frame's report has something to say for that frame (`describe_frame`): NaN or
-        Inf replaced as broken. Radiance above MAX_RADIANCE (a sun), a half channel's +Inf (a lamp
-        past what it holds) and negative radiance (a pixel filter's lobes), in every frame of a shot
-        that has them, are said once for the run (`describe`), and so are guides out of range (a
-        pass in other units is so in every frame)."""
-        return bool(self.broken_values)
+        Inf replaced as broken, or negative values far from light (`stray_negative`). Radiance
+        above MAX_RADIANCE (a sun), a half channel's +Inf (a lamp past what it holds) and negative
+        radiance (a pixel filter's lobes), in every frame of a shot that has them, are said once
+        for the run (`describe`), and so are guides out of range (a pass in other units is so in
+        every frame)."""
+        return bool(self.broken_values or self.stray_negative)
 
     def describe_frame(self) -> str:
-        """A frame's report: the values replaced as broken."""
-        broken = self.broken_values
-        return f"replaced non-finite values: {_per_feature(broken)}" if broken else "none"
+        """A frame's report: the values replaced as broken, and its negative values far from light."""
+        said = []
+        if self.broken_values:
+            said.append(f"replaced non-finite values: {_per_feature(self.broken_values)}")
+        if self.stray_negative:
+            stray = _per_feature(self.stray_negative)
+            said.append(f"negative far from light: {stray}; {STRAY_NEGATIVE_FATE}")
+        return "; ".join(said) or "none"
 
 
 def _per_feature(counts: dict[FeatureKey, int]) -> str:
@@ -287,8 +329,12 @@ def _count_radiance(key: FeatureKey, values: np.ndarray, low: float, high: float
         lamps[np.asarray(stored_as_float, dtype=bool)] = False
     if key.aov and beauty is not None and beauty.shape[-2:] == values.shape[-2:] and lamps.any():
         lamps &= _lamp_pixels(beauty)
-    report.add(key, outside, np.count_nonzero(finite & (values > high)),
-               np.count_nonzero(finite & (values < low)), lamps=np.count_nonzero(lamps))
+    negative = finite & (values < low)
+    negatives = np.count_nonzero(negative)
+    stray = negatives if key.feature == "beauty" and _stray_negatives(values, negative) else 0
+    lit = np.count_nonzero(values > 0) - np.count_nonzero(np.isposinf(values) & ~lamps)
+    report.add(key, outside, np.count_nonzero(finite & (values > high)), negatives - stray,
+               lamps=np.count_nonzero(lamps), stray_negative=stray, lit=lit if key.feature == "beauty" else 0)
     values[lamps] = high
     return ~(finite | lamps)
 
@@ -309,6 +355,19 @@ def without_unlit_infinities(layer: np.ndarray, beauty: np.ndarray) -> np.ndarra
         return layer
     unlit &= ~_lamp_pixels(beauty)
     return np.where(unlit, np.float32(np.nan), layer) if unlit.any() else layer
+
+
+def _stray_negatives(values: np.ndarray, negative: np.ndarray) -> bool:
+    """Whether more than STRAY_NEGATIVE_SHARE of the pixels of a (C, H, W) beauty's `values` hold
+    a `negative` value (C, H, W) with no pixel above 0 within LOBE_REACH px: no pixel filter's lobes
+    (those lie beside the light that draws them), but broken values."""
+    pixels = values.shape[-1] * values.shape[-2]
+    negative_pixels = negative.any(axis=0)
+    if np.count_nonzero(negative_pixels) <= STRAY_NEGATIVE_SHARE * pixels:
+        return False
+    lit = (values > 0).any(axis=0).view(np.uint8)  # NaN is no light
+    near_light = maximum_filter(lit, size=2 * LOBE_REACH + 1, mode="constant").view(bool)
+    return np.count_nonzero(negative_pixels & ~near_light) > STRAY_NEGATIVE_SHARE * pixels
 
 
 def _count_guide(key: FeatureKey, values: np.ndarray, low: float, high: float, report: SanitizeReport

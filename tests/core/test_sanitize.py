@@ -16,6 +16,7 @@ from vfxdenoise.core.sanitize import (
     LAMP_FATE,
     MAX_RADIANCE,
     OUT_OF_RANGE_FATES,
+    STRAY_NEGATIVE_FATE,
     SanitizeReport,
     _box_sums,
     _doubled,
@@ -156,6 +157,34 @@ def test_finite_negative_radiance_is_counted_apart_and_said_once_for_the_run():
         "negative lobes of a Mitchell, Catmull-Rom or Lanczos pixel filter round bright edges, not broken "
         "values: the network sees them as 0, the output keeps them where a pixel within 2 px of them "
         "stays bright once denoised)")
+
+
+@pytest.mark.parametrize(("side", "stray"), [(10, False), (11, True)])
+def test_negative_beauty_far_from_light_is_said_for_its_frame_not_blamed_on_lobes(side, stray):
+    """A pixel filter's lobes lie within 2 px of the light that draws them (none further in 36
+    Mitsuba renders, docs/faults.md). A frame whose negative pixels lie further from any lit one
+    over more than 1% of it (a sign flipped, a broken bucket: the sample's frame half negated read
+    as 'most likely the negative lobes of a ... filter' in the run's summary alone) holds broken
+    values: said for that frame, and counted apart from lobes. A negative block of 10x10 in a lit
+    64x64 frame holds 6x6 such pixels (36, under 1% of 4096): lobes; one of 11x11 holds 49."""
+    beauty = np.full((3, 64, 64), 0.5, np.float32)
+    beauty[:, 20:20 + side, 30:30 + side] = -0.25
+    cleaned, report = sanitize(FrameFeatures(beauty=beauty))
+    assert cleaned.beauty.min() == 0
+    negatives = 3 * side * side
+    assert report.counts == {"beauty": negatives}
+    if not stray:
+        assert report.negative == {"beauty": negatives} and not report.stray_negative and not report.broken
+        return
+    assert report.stray_negative == {"beauty": negatives} and report.negative == {} and report.broken
+    assert report.replaced == {} and report.broken_values == {}
+    assert report.describe_frame() == f"negative far from light: {negatives} beauty; {STRAY_NEGATIVE_FATE}"
+    run = SanitizeReport()
+    run.add_frame(report)
+    assert run.stray_negative_frames == 1 and run.negative_frames == 0
+    assert run.describe() == (f"{negatives} beauty (of which negative far from light, in 1 frame(s): "
+                              f"{negatives} beauty; {STRAY_NEGATIVE_FATE})")
+    assert "lobes" not in run.describe().replace("no pixel filter's lobes", "")
 
 
 def test_a_layers_inf_is_a_lamp_only_where_the_beauty_is_one():

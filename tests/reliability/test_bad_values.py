@@ -15,7 +15,7 @@ from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.errors import ExrError
 from vfxdenoise.core.io.exr import read_exr, write_exr
 from vfxdenoise.core.io.sequence import parse_pattern
-from vfxdenoise.core.sanitize import MAX_RADIANCE
+from vfxdenoise.core.sanitize import MAX_RADIANCE, STRAY_NEGATIVE_FATE
 
 BEAUTY_POISON = {(0, 0): np.nan, (1, 1): np.inf, (2, 2): -np.inf, (3, 3): -4.0, (4, 4): 1e6,
                  (10, 20): np.nan}
@@ -144,6 +144,73 @@ def test_a_frame_whose_beauty_holds_no_usable_value_fails_as_broken(shot, config
         denoise_sequence(shot, config=config())
     summary = denoise_sequence(shot, config=config(keep_going=True))
     assert summary.frames("failed") == [3] and summary.frames("written") == [1, 2, 4, 5, 6]
+
+
+def _negated(beauty: np.ndarray) -> np.ndarray:
+    """Every value negative but a row of 0s: no value is lit, and not every one is unusable."""
+    beauty = -np.abs(beauty)
+    beauty[:, 0] = 0.0
+    return beauty
+
+
+def _flipped_with_lobes(beauty: np.ndarray) -> np.ndarray:
+    """A sign flipped over a Lanczos render: its negative lobes (a row here, 2% of its pixels) lit."""
+    beauty = -np.abs(beauty)
+    beauty[:, 5] = 0.5
+    return beauty
+
+
+def _nan_but_a_block(beauty: np.ndarray) -> np.ndarray:
+    """A failed render: NaN but for a 4x4 block (NaN once replaced takes the light round it)."""
+    broken = np.full_like(beauty, np.nan)
+    broken[:, 10:14, 10:14] = beauty[:, 10:14, 10:14]
+    return broken
+
+
+@pytest.mark.parametrize("broken", [_negated, _flipped_with_lobes, _nan_but_a_block])
+def test_a_frame_whose_beauty_is_mostly_broken_fails_as_broken(shot, config, broken):
+    """A beauty whose values are four fifths broken or more (NaN, Inf, negative far from any light,
+    which no pixel filter's lobes leave) against those lit is a broken render: it came out black,
+    exit 0, a negated frame's values blamed on a filter's lobes in the summary alone, where a 0 or
+    a lit lobe left among them passed the check for a beauty all unusable. It fails by name as a
+    damaged frame does, and its neighbours treat it as the shot's end."""
+    image = read_exr(shot.path(3))
+    image.set(["R", "G", "B"], broken(image.get(["R", "G", "B"])))
+    write_exr(shot.path(3), image)
+    with pytest.raises(ExrError, match=r"render.0003.exr: \d+% of its beauty's values are broken \(NaN, "
+                                       r"infinite, or negative with no lit pixel within 2 px.* re-render "
+                                       r"this frame"):
+        denoise_sequence(shot, config=config())
+    summary = denoise_sequence(shot, config=config(keep_going=True))
+    assert summary.frames("failed") == [3] and summary.frames("written") == [1, 2, 4, 5, 6]
+
+
+def test_a_black_frame_is_denoised_to_black(shot, config):
+    """Every value 0 (a fade to black, a slate, a holdout) is no broken render: written, black."""
+    image = read_exr(shot.path(3))
+    image.set(["R", "G", "B"], np.zeros_like(image.get(["R", "G", "B"])))
+    write_exr(shot.path(3), image)
+    summary = denoise_sequence(shot, config=config())
+    assert summary.frames("written") == [1, 2, 3, 4, 5, 6] and summary.sanitized.total == 0
+    assert not read_exr(summary.output_pattern.path(3)).get(["R", "G", "B"]).any()
+
+
+def test_a_frame_half_negated_is_said_for_that_frame_not_blamed_on_lobes(shot, config, caplog):
+    """Half a frame negated (a broken bucket, a sign flipped over part of it) is denoised, and
+    comes out black there, as the network sees no negative radiance; its frame's warning says so,
+    and the summary counts its values apart from a pixel filter's lobes."""
+    image = read_exr(shot.path(3))
+    beauty = image.get(["R", "G", "B"])
+    beauty[:, :16] *= -1
+    image.set(["R", "G", "B"], beauty)
+    write_exr(shot.path(3), image)
+    with caplog.at_level(logging.WARNING, logger="vfxdenoise.core.frame_source"):
+        summary = denoise_sequence(shot, config=config())
+    assert summary.frames("written") == [1, 2, 3, 4, 5, 6]
+    negatives = int(np.count_nonzero(beauty < 0))
+    assert summary.sanitized.stray_negative == {"beauty": negatives} and summary.sanitized.negative == {}
+    said = [m for m in caplog.messages if m.startswith("frame 3: negative far from light")]
+    assert said == [f"frame 3: negative far from light: {negatives} beauty; {STRAY_NEGATIVE_FATE}"]
 
 
 def _set_motion(path, value: float) -> None:
