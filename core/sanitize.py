@@ -11,7 +11,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.ndimage import maximum_filter
 
 from vfxdenoise.core import half_floats
 from vfxdenoise.core.io.aovs import FEATURES, FeatureKey
@@ -330,11 +329,14 @@ def _count_radiance(key: FeatureKey, values: np.ndarray, low: float, high: float
     if key.aov and beauty is not None and beauty.shape[-2:] == values.shape[-2:] and lamps.any():
         lamps &= _lamp_pixels(beauty)
     negative = finite & (values < low)
-    negatives = np.count_nonzero(negative)
+    negatives, clipped, lamp_count = (np.count_nonzero(negative), np.count_nonzero(finite & (values > high)),
+                                      np.count_nonzero(lamps))
     stray = negatives if key.feature == "beauty" and _stray_negatives(values, negative) else 0
-    lit = np.count_nonzero(values > 0) - np.count_nonzero(np.isposinf(values) & ~lamps)
-    report.add(key, outside, np.count_nonzero(finite & (values > high)), negatives - stray,
-               lamps=np.count_nonzero(lamps), stray_negative=stray, lit=lit if key.feature == "beauty" else 0)
+    broken = outside - clipped - negatives - lamp_count + stray
+    lit = 0
+    if key.feature == "beauty" and broken:  # what its broken values are weighed against
+        lit = np.count_nonzero(_lit(values)) - np.count_nonzero(np.isposinf(values) & ~lamps)
+    report.add(key, outside, clipped, negatives - stray, lamps=lamp_count, stray_negative=stray, lit=lit)
     values[lamps] = high
     return ~(finite | lamps)
 
@@ -365,9 +367,31 @@ def _stray_negatives(values: np.ndarray, negative: np.ndarray) -> bool:
     negative_pixels = negative.any(axis=0)
     if np.count_nonzero(negative_pixels) <= STRAY_NEGATIVE_SHARE * pixels:
         return False
-    lit = (values > 0).any(axis=0).view(np.uint8)  # NaN is no light
-    near_light = maximum_filter(lit, size=2 * LOBE_REACH + 1, mode="constant").view(bool)
+    near_light = _dilated(_lit(values).any(axis=0), LOBE_REACH)
     return np.count_nonzero(negative_pixels & ~near_light) > STRAY_NEGATIVE_SHARE * pixels
+
+
+def _lit(values: np.ndarray) -> np.ndarray:
+    """Where the float16 or float32 `values` are above 0 (+Inf too, NaN not), compared as the
+    unsigned integers of their bits, from 1 up to +Inf's: NumPy compares float16 values through
+    float32, 3-6x slower than `_stray_negatives` takes with this (a 1080p beauty, 33 ms in all)."""
+    unsigned = np.dtype(f"uint{8 * values.dtype.itemsize}").type
+    infinity = {2: 0x7C00, 4: 0x7F800000}[values.dtype.itemsize]
+    return (values.view(unsigned) - unsigned(1)) < unsigned(infinity)  # 0 wraps round to the top
+
+
+def _dilated(mask: np.ndarray, reach: int) -> np.ndarray:
+    """(H, W) bool: where `mask` holds a True within `reach` px (Chebyshev), outside it none:
+    shifted copies OR'd along the rows, then along the columns."""
+    height, width = mask.shape
+    padded = np.pad(mask, reach)
+    rows = padded[:height].copy()
+    for k in range(1, 2 * reach + 1):
+        rows |= padded[k:k + height]
+    out = rows[:, :width].copy()
+    for k in range(1, 2 * reach + 1):
+        out |= rows[:, k:k + width]
+    return out
 
 
 def _count_guide(key: FeatureKey, values: np.ndarray, low: float, high: float, report: SanitizeReport
