@@ -173,6 +173,14 @@ def _layout(specs: list) -> list[str]:
     return [part_name(spec) for spec in specs]
 
 
+def _parts_for(specs: list, first: list) -> str:
+    """How a frame's parts (`specs`) differ from the reference frame's (`first`): their count, or
+    where there are as many, their names in order (`aux, rgba for rgba, aux`)."""
+    if len(specs) != len(first):
+        return f"{len(specs)} part(s) for {len(first)}"
+    return f"parts {', '.join(_layout(specs))} for {', '.join(_layout(first))}"
+
+
 @dataclass
 class _HeaderDifferences:
     """How other frames' headers differ from the reference frame's (`_check_frames`); their
@@ -180,7 +188,7 @@ class _HeaderDifferences:
 
     unreadable: dict[int, str] = field(default_factory=dict)  # frame -> why it does not read
     resized: list[int] = field(default_factory=list)  # another display window
-    parts_differ: dict[int, int] = field(default_factory=dict)  # frame -> its parts, where count/names differ
+    parts_differ: dict[int, str] = field(default_factory=dict)  # frame -> how its parts differ (`_parts_for`)
     cropped: list[int] = field(default_factory=list)  # another data window (auto-crop, overscan)
     channels: dict[int, frozenset[str]] = field(default_factory=dict)  # frame -> its channels' names
     retyped: dict[int, list[str]] = field(default_factory=dict)  # frame -> 'name type' stored otherwise
@@ -192,7 +200,7 @@ class _HeaderDifferences:
         sets of the frame's, since no part pairs with another by position."""
         same_parts = _layout(specs) == _layout(first)
         if not same_parts:
-            self.parts_differ[frame] = len(specs)
+            self.parts_differ[frame] = _parts_for(specs, first)
         if display_window(specs[0]) != display_window(first[0]):
             self.resized.append(frame)
         elif _paired(data_window, specs, first, same_parts):
@@ -218,9 +226,8 @@ class _HeaderDifferences:
         return {frame: (sorted(usual - names), sorted(names - usual))
                 for frame, names in self.channels.items() if names != usual}
 
-    def describe(self, reference: int, parts: int) -> str:
-        """The differences found, '; '-separated, with a few examples; '' when there are none.
-        `parts`: how many parts the reference frame has."""
+    def describe(self, reference: int) -> str:
+        """The differences found, '; '-separated, with a few examples; '' when there are none."""
         since = f"from frame {reference}'s"
         problems = []
         if self.unreadable:
@@ -230,10 +237,9 @@ class _HeaderDifferences:
         if self.resized:
             problems.append(f"resolution differs {since}: {format_frames(self.resized)}")
         if self.parts_differ:
-            count = next(iter(self.parts_differ.values()))
+            how = next(iter(self.parts_differ.values()))
             problems.append(f"parts differ {since}: {format_frames(list(self.parts_differ))} (e.g. "
-                            f"{count} part(s) for {parts}: seq reads channels by name, outputs keep each "
-                            "frame's parts)")
+                            f"{how}: seq reads channels by name, outputs keep each frame's parts)")
         odd = self.odd_channels(reference)
         if odd:
             frame, (lacks, besides) = next(iter(odd.items()))
@@ -254,7 +260,7 @@ class _HeaderDifferences:
                             f"(e.g. {example}: outputs keep each frame's own)")
         return "; ".join(problems)
 
-    def as_json(self, reference: int, parts: int) -> dict:
+    def as_json(self, reference: int) -> dict:
         """The differences for `info --json`: each kind's frames ([] for none), and the text line."""
         differing = {"unreadable": list(self.unreadable), "resolution_differs": self.resized,
                      "parts_differ": list(self.parts_differ),
@@ -263,7 +269,7 @@ class _HeaderDifferences:
                      "storage_differs": list(self.storage_differs)}
         return {"reference_frame": reference, "alike": not any(differing.values()), **differing,
                 "unreadable_why": [{"frame": frame, "reason": why} for frame, why in self.unreadable.items()],
-                "differences": self.describe(reference, parts)}
+                "differences": self.describe(reference)}
 
 
 def _paired(read, specs: list, first: list, same_parts: bool) -> list[str]:
@@ -592,7 +598,7 @@ def _echo_text(shot: _Shot) -> None:
     click.echo(f"sequence:   {sequence.pattern.text}")
     click.echo(f"frames:     {_frames_line(sequence)}")
     click.echo(f"gaps:       {_gaps(sequence).line(sequence.pattern)}")
-    headers = shot.headers.describe(shot.reference, len(specs))
+    headers = shot.headers.describe(shot.reference)
     click.echo(f"headers:    {headers or f'all {len(sequence.frames)} frame(s) alike'}")
     click.echo(_data_line(specs, shot.mappings))
     for line in _part_windows(specs):
@@ -723,7 +729,7 @@ def _json_of(shot: _Shot) -> dict:
                  "not_files": [{"frame": frame, "path": str(sequence.pattern.path(frame)), "what": what}
                                for frame, what in gaps.not_files.items()],
                  "not_files_note": not_files_text(sequence.pattern, gaps.not_files) or None},
-        "headers": shot.headers.as_json(shot.reference, len(specs)),
+        "headers": shot.headers.as_json(shot.reference),
         "parts": [_part_json(spec) for spec in specs],
         "channels": [{"name": as_held.names([name])[0], "type": pixel_type, "part": part}
                      for (name, pixel_type), part in zip(typed_channels(specs), parts_of)],

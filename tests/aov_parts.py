@@ -83,3 +83,21 @@ def overscan_render(source: str, folder: Path, guides: tuple[int, int, int, int]
                 for layer, channels in moved.items()])
         file.write(str(folder / f"r.{frame:04d}.exr"))
     return str(folder / "r.####.exr")
+
+
+def rgba_and_aux(pattern: str, folder: Path, aux_first: frozenset[int] = frozenset()) -> str:
+    """The frames of `pattern` as a two-part render in `folder` (same frame names): a part `rgba`
+    holding the beauty and alpha (`R,G,B,A`) and a part `aux` holding the rest as the one-part
+    frame names it (`albedo.R`, `N.X`, a bare `Z`), `rgba` first but in the frames `aux_first`.
+    Returns the new pattern."""
+    folder.mkdir(parents=True)
+    sequence = parse_pattern(pattern)
+    for frame in sequence.frames_on_disk():
+        with OpenEXR.File(str(sequence.path(frame)), separate_channels=True) as exr:
+            planes = {name: channel.pixels.copy() for name, channel in exr.channels().items()}
+            header = {key: value for key, value in exr.header().items() if key != "channels"}
+        rgba = OpenEXR.Part({**header, "name": "rgba"}, {c: planes.pop(c) for c in "RGBA"})
+        aux = OpenEXR.Part({**header, "name": "aux"}, planes)
+        OpenEXR.File([aux, rgba] if frame in aux_first else [rgba, aux]).write(
+            str(folder / sequence.path(frame).name))
+    return str(folder / Path(pattern).name)

@@ -28,7 +28,11 @@ import OpenImageIO as oiio
 
 from vfxdenoise.core.errors import ChannelError
 from vfxdenoise.core.io import timecode
+from vfxdenoise.core.io.aovs import CANDIDATES
 from vfxdenoise.core.io.pixel_box import Box, placed_on_window
+
+# Names (lower case) of a part holding the beauty, whose bare channels keep their names.
+BEAUTY_PARTS = frozenset(name for name in CANDIDATES["beauty"] if name)
 
 # torch is imported in the functions that make tensors, not here: `info` imports this module and
 # reads headers without torch (tests/cli/test_info.py).
@@ -581,19 +585,39 @@ def part_name(spec: oiio.ImageSpec) -> str:
 
 def channel_names_by_part(specs: Sequence[oiio.ImageSpec],
                           part_names: Sequence[str] | None = None) -> list[list[str]]:
-    """The name `ExrImage` gives each channel of each part: its own, but qualified by its part's
-    name (`albedo.R`, `rgba.right.R`) where an earlier part has a channel so named, or, past the
-    first part, where it names no layer of its own (a part `N` holding `X,Y,Z`, as renderers
-    that write an AOV per part name them). `part_names` replaces the parts' own names."""
+    """The name `ExrImage` gives each channel of each part: its own, as OpenEXR's multi-part
+    convention names it, but qualified by its part's name (`albedo.R`, `rgba.right.R`) where the
+    main part (`main_part`) or an earlier other part has a channel so named, or where a part other
+    than the main one is a layer of its own: named, and holding bare channels only (a part `N`
+    holding `X,Y,Z`, as renderers that write an AOV per part name them). A part that names its
+    layers itself (`albedo.R`, `N.X` beside a bare `Z`) keeps its bare channels bare. The main
+    part's channels are named first, so that no name depends on where the parts come in the
+    file: a frame whose parts were written in another order reads as the others do.
+    `part_names` replaces the parts' own names."""
+    if not specs:
+        return []
+    parts = [part_names[p] if part_names is not None else part_name(spec) for p, spec in enumerate(specs)]
+    main = main_part(specs, parts)
     seen: set[str] = set()
-    names = []
-    for p, spec in enumerate(specs):
-        part = part_names[p] if part_names is not None else part_name(spec)
-        names.append([f"{part or f'part{p}'}.{channel}"
-                      if channel in seen or (p and part and "." not in channel) else channel
-                      for channel in spec.channelnames])
-        seen.update(names[-1])
+    names: list[list[str]] = [[] for _ in specs]
+    for p in [main, *(p for p in range(len(specs)) if p != main)]:
+        own = specs[p].channelnames
+        own_layer = p != main and bool(parts[p]) and not any("." in channel for channel in own)
+        names[p] = [f"{parts[p] or f'part{p}'}.{channel}" if channel in seen or own_layer else channel
+                    for channel in own]
+        seen.update(names[p])
     return names
+
+
+def main_part(specs: Sequence[oiio.ImageSpec], part_names: Sequence[str]) -> int:
+    """The part whose bare channels keep their names in `channel_names_by_part`: the first named
+    as a beauty (`rgba`, `beauty`, `C`..., without its view: `rgba.left`), else the first part.
+    By name rather than place: a renderer may write its beauty's part after its AOVs'."""
+    for p, (spec, name) in enumerate(zip(specs, part_names)):
+        view = spec.get_string_attribute("view")
+        if ".".join(piece for piece in name.split(".") if piece != view).lower() in BEAUTY_PARTS:
+            return p
+    return 0
 
 
 def typed_channels(specs: Sequence[oiio.ImageSpec]) -> list[tuple[str, str]]:

@@ -128,7 +128,7 @@ def _part_layers(part_names: Sequence[str], names: list[list[str]], own: Sequenc
     beauty_later = any(name.lower() in CANDIDATES["beauty"] for name in part_names[1:])
     if beauty or beauty_later:
         named = beauty_later or _names_a_layer(beauty) or first in _GUIDE_NAMES
-        return (_first_as_its_layer(part_names, names) if named else names), ""
+        return (_first_as_its_layer(part_names, names, own) if named else names), ""
     candidates = [p for p, (name, channels) in enumerate(zip(part_names, own))
                   if holds_bare_rgb(channels) and not _named_for_an_aov(name)]
     if not _named_for_an_aov(first):
@@ -136,8 +136,8 @@ def _part_layers(part_names: Sequence[str], names: list[list[str]], own: Sequenc
         return names, _order_note(part_names, candidates, "the first part") if by_order else ""
     later = [p for p in candidates if p > 0]
     if not later:  # no part can be the beauty: a light AOV's is taken, a guide's is not
-        return (_first_as_its_layer(part_names, names) if first in _GUIDE_NAMES else names), ""
-    found = _first_as_its_layer(part_names, names)
+        return (_first_as_its_layer(part_names, names, own) if first in _GUIDE_NAMES else names), ""
+    found = _first_as_its_layer(part_names, names, own)
     taken = later[0]
     found[taken] = [mine if "." not in mine else name for mine, name in zip(own[taken], names[taken])]
     if first in _GUIDE_NAMES:  # a guide's part is plainly no beauty: only an order to say
@@ -145,8 +145,13 @@ def _part_layers(part_names: Sequence[str], names: list[list[str]], own: Sequenc
     return found, _later_part_note(part_names, later)
 
 
-def _first_as_its_layer(part_names: Sequence[str], names: list[list[str]]) -> list[list[str]]:
-    """`names` with the first part's unlayered channels taken as its part's layer."""
+def _first_as_its_layer(part_names: Sequence[str], names: list[list[str]],
+                        own: Sequence[Sequence[str]]) -> list[list[str]]:
+    """`names` with the first part's unlayered channels taken as its part's layer, where it is a
+    layer of its own (bare channels only, as `channel_names_by_part` takes a part other than the
+    main one): a part that names its layers itself (`albedo.R` beside a bare `Z`) keeps `Z`."""
+    if any("." in channel for channel in own[0]):
+        return names
     return [[f"{part_names[0]}.{name}" if "." not in name else name for name in names[0]], *names[1:]]
 
 

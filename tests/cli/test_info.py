@@ -432,7 +432,7 @@ def test_info_headline_data_window_is_the_beauty_parts_not_a_first_cropped_aov_p
 
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
-    assert "  beauty   rgba.R,rgba.G,rgba.B" in lines
+    assert "  beauty   R,G,B" in lines  # named as with the beauty's part first
     data = lines.index("data:       (0, 0) - (47, 31)  48x32  (beauty: part rgba)")
     assert lines[data + 1:data + 4] == ["  specular                 (8, 4) - (39, 19)  32x16",
                                         "  rgba                     (0, 0) - (47, 31)  48x32",

@@ -18,6 +18,7 @@ import numpy as np
 import OpenEXR
 import pytest
 import torch
+from aov_parts import rgba_and_aux
 from cli_in_process import run_in_process
 from cli_process import VFXDENOISE, run_vfxdenoise, run_where_read_only
 from click.testing import CliRunner
@@ -1016,3 +1017,38 @@ def test_a_stereo_sequence_written_without_its_views_is_warned_of_once(sequence_
     assert result.returncode == 0, result.stderr
     warned = [line for line in result.stderr.splitlines() if "look like the beauty of a view 'right'" in line]
     assert len(warned) == 1 and warned[0].startswith("warning: right.R,G,B"), result.stderr
+
+
+def test_a_frame_whose_parts_come_in_another_order_denoises_as_the_others(sequence_factory, tmp_path):
+    """Frames in two parts, `rgba` (R,G,B,A) then `aux` (albedo.R, N.X, a bare Z...), one of them
+    written aux first: its channels read as the others', so no window is cut at it, `info` says
+    the same of the shot but for the parts' order (depth `Z` found), and every output matches the
+    run over frames all in one order, its parts in its input's order."""
+    source = sequence_factory(frames=range(1, 5))
+    info, logs, outputs = {}, {}, {}
+    for name, swapped in (("ordered", frozenset()), ("swapped", frozenset({2}))):
+        pattern = rgba_and_aux(source, tmp_path / name, swapped)
+        said = run_in_process("info", pattern, cwd=tmp_path)
+        assert said.returncode == 0, said.stderr
+        info[name] = said.stdout.replace(name, "<shot>").splitlines()
+        result = run_in_process("seq", pattern, "--progress", "none", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        logs[name] = result.stderr
+        outputs[name] = parse_pattern(pattern.replace("render.", "render_denoised."))
+    assert "channels differ" not in logs["swapped"] and "window" not in logs["swapped"]
+    assert any(re.fullmatch(r"\s*depth\s+Z", line) for line in info["ordered"]), info["ordered"]
+    assert "headers:    all 4 frame(s) alike" in info["ordered"]
+    reordered = "headers:    parts differ from frame 1's: 2 (e.g. parts aux, rgba for rgba, aux: "
+    assert any(line.startswith(reordered) for line in info["swapped"])
+    assert ([line for line in info["swapped"] if not line.startswith("headers:")]
+            == [line for line in info["ordered"] if not line.startswith("headers:")])
+    for frame in range(1, 5):
+        ordered, swapped = (OpenEXR.File(str(outputs[name].path(frame)), separate_channels=True)
+                            for name in ("ordered", "swapped"))
+        in_order = ["aux", "rgba"] if frame == 2 else ["rgba", "aux"]
+        assert [part.name() for part in swapped.parts] == in_order
+        ours = {part.name(): part.channels for part in ordered.parts}
+        for part in swapped.parts:
+            assert part.channels.keys() == ours[part.name()].keys()
+            for channel, values in part.channels.items():
+                assert np.array_equal(values.pixels, ours[part.name()][channel].pixels), (frame, channel)

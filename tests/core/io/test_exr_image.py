@@ -8,7 +8,7 @@ import OpenImageIO as oiio
 import pytest
 
 from vfxdenoise.core.errors import ChannelError
-from vfxdenoise.core.io.exr_image import ExrImage, ExrPart
+from vfxdenoise.core.io.exr_image import ExrImage, ExrPart, channel_names_by_part
 
 H, W = 24, 40
 
@@ -61,3 +61,34 @@ def test_a_parts_stored_planes_are_its_channels_in_their_stored_types():
     np.testing.assert_array_equal(planes["R"], pixels[:, :, 0].astype(np.float16))
     np.testing.assert_array_equal(planes["Z"], pixels[:, :, 1])
     np.testing.assert_array_equal(planes["id"], [[0, 0, 2, 2**32 - 1]])
+
+
+def _named(name: str, channels: list[str]) -> oiio.ImageSpec:
+    spec = oiio.ImageSpec(W, H, len(channels), oiio.HALF)
+    spec.channelnames = tuple(channels)
+    spec.attribute("oiio:subimagename", name)
+    return spec
+
+
+@pytest.mark.parametrize("parts", [
+    {"rgba": ["R", "G", "B", "A"], "aux": ["Z", "albedo.R", "albedo.G", "albedo.B", "N.X", "N.Y", "N.Z"]},
+    {"rgba": ["R", "G", "B", "A", "Z"], "N": ["X", "Y", "Z"], "albedo": ["R", "G", "B"]},
+    {"beauty": ["R", "G", "B"], "diffuse": ["R", "G", "B"], "aux": ["Z", "P.X"]},
+])
+def test_a_channels_name_does_not_depend_on_where_its_part_comes(parts):
+    """A frame whose parts were written in another order (one frame of a shot) names every channel
+    as the others do: the beauty's part keeps its bare channels wherever it comes, a part of
+    bare channels only (an AOV per part) takes its name as their layer, and one naming its layers
+    itself keeps a bare `Z` unless the beauty's part has one."""
+    specs = {name: _named(name, channels) for name, channels in parts.items()}
+    orders = [list(parts), list(reversed(parts))]
+    named = [dict(zip(order, channel_names_by_part([specs[name] for name in order]))) for order in orders]
+    assert named[0] == named[1]
+    beauty = next(iter(parts))
+    assert named[0][beauty] == parts[beauty]
+    for name, channels in parts.items():
+        if name != beauty and all("." not in channel for channel in channels):
+            assert named[0][name] == [f"{name}.{channel}" for channel in channels]
+    aux = named[0].get("aux")
+    if aux:
+        assert ("Z" in aux) == ("Z" not in parts[beauty])

@@ -145,13 +145,16 @@ def test_an_aov_per_part_takes_its_parts_name_in_any_order(order):
 @pytest.mark.parametrize("first", ["diffuse_albedo", "specular"])
 def test_a_first_part_that_is_not_the_beauty_keeps_its_channels_to_itself(first):
     """An AOV-per-part render whose first part is an AOV (the order of a husk or Arnold output
-    list): its bare R,G,B are that AOV's, not the beauty."""
+    list): its bare R,G,B are that AOV's, not the beauty, and the channels are named as with the
+    beauty's part first."""
     specs = [_spec(["R", "G", "B"], name=first), _spec(["R", "G", "B", "A"], name="rgba"),
              _spec(["X", "Y", "Z"], name="N")]
     layers = resolve_views(specs)[""]
-    assert layers.beauty == ("rgba.R", "rgba.G", "rgba.B") and layers.alpha == ("rgba.A",)
-    assert layers.albedo == (("R", "G", "B") if first == "diffuse_albedo" else None)
-    assert resolve_views(specs, {"albedo": first})[""].albedo == ("R", "G", "B")
+    own = (f"{first}.R", f"{first}.G", f"{first}.B")
+    assert layers.beauty == ("R", "G", "B") and layers.alpha == ("A",)
+    assert layers.albedo == (own if first == "diffuse_albedo" else None)
+    assert resolve_views(specs, {"albedo": first})[""].albedo == own
+    assert resolve_views([specs[1], specs[0], specs[2]])[""] == layers
     beauty_first = [_spec(["R", "G", "B", "A"], name="beauty"), *specs[1:]]
     assert resolve_views(beauty_first)[""].beauty == ("R", "G", "B")
 
