@@ -32,6 +32,7 @@ cannot write a file mixing tiled and scanline parts either: such a file is writt
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,8 @@ log = logging.getLogger(__name__)
 CHECK_FOLDER = "check free space and permissions of the folder"
 
 _FLOAT32_EXACT = 2**24  # the largest of the integers float32 holds all of
+# A file modified less than this many seconds ago may still be being written (`_still_being_written`).
+STILL_WRITING_S = 60.0
 # OIIO keeps these in a read spec; they describe the file it came from, not the one we write.
 _FILE_ONLY_ATTRIBUTES = ("oiio:subimages", "openexr:chunkCount", "oiio:miplevels")
 # Header attributes that say how a part is stored (reported by `storage_changes`), not what it shows.
@@ -126,6 +129,9 @@ def _stale_level_attributes(spec: oiio.ImageSpec) -> frozenset[str]:
     (`_levels_dropped`), which would promise the others: none for another part."""
     return _LEVEL_ATTRIBUTES if _levels_dropped(spec) else frozenset()
 
+
+# A file modified less than this many seconds ago may still be being written (`_still_being_written`).
+STILL_WRITING_S = 60.0
 
 def _one_line(message: str, limit: int = 300) -> str:
     """OIIO error text (often several lines repeating the path) as one short line."""
@@ -268,8 +274,23 @@ def _damaged(path: Path, what: str, reason: str) -> ExrError:
 
 def _refusal(path: Path, problem: str, what: str = "it") -> ExrError:
     """ExrError of a file a render or copy left unreadable: `path`, its `problem` (kept apart:
-    `ExrError.problem`), and to re-render or re-copy `what`."""
-    return ExrError(f"{path}: {problem}; re-render or re-copy {what}", problem)
+    `ExrError.problem`), and to re-render or re-copy `what`, or wait for it where it was modified
+    moments ago (`_still_being_written`)."""
+    return ExrError(f"{path}: {problem}; re-render or re-copy {what}{_still_being_written(path)}", problem)
+
+
+def _still_being_written(path: Path, now: float | None = None) -> str:
+    """'; it may still be being written (modified N s ago) ...' where `path` was modified less
+    than STILL_WRITING_S before `now`: a render or copy still writing it reads as damaged until
+    it ends, and re-rendering it is then the wrong advice; '' otherwise."""
+    try:
+        age = (time.time() if now is None else now) - path.stat().st_mtime
+    except OSError:
+        return ""
+    if not 0 <= age < STILL_WRITING_S:
+        return ""
+    return (f"; it may still be being written (modified {age:.0f} s ago): if a render or copy is "
+            "writing it, wait for it to finish and run again")
 
 
 def read_exr(path: str | Path) -> ExrImage:

@@ -217,6 +217,8 @@ def test_a_frame_cut_short_after_its_header_is_listed_as_unreadable(sequence_fac
     for frame in (1, 3):
         data = pattern.path(frame).read_bytes()
         pattern.path(frame).write_bytes(data[:int(len(data) * 0.6)])
+        hour_ago = pattern.path(frame).stat().st_mtime - 3600  # damaged, not still being written
+        os.utime(pattern.path(frame), (hour_ago, hour_ago))
 
     shown = run_in_process("info", pattern.text, cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr

@@ -1134,6 +1134,24 @@ def test_corrupt_pixel_data_raises(tmp_path):
     assert str(path) in str(error.value)
 
 
+@pytest.mark.parametrize("cut", ["truncated", "empty"])
+def test_a_frame_modified_moments_ago_may_still_be_being_written(tmp_path, cut):
+    """A render or copy still writing a frame leaves it cut short or empty: where it was modified
+    under a minute ago the refusal says it may still be being written, beside the advice to
+    re-render or re-copy it; a frame left so an hour ago is only damaged."""
+    path = tmp_path / "render.1001.exr"
+    write_exr(path, ExrImage.from_channels(planes(list("RGB"))))
+    path.write_bytes(path.read_bytes()[:2000] if cut == "truncated" else b"")
+    with pytest.raises(ExrError, match=r"re-render or re-copy (it|this frame); it may still be being "
+                                       r"written \(modified [0-9] s ago\): if a render or copy is writing "
+                                       r"it, wait for it to finish and run again$"):
+        read_exr(path)
+    hour_ago = path.stat().st_mtime - 3600
+    os.utime(path, (hour_ago, hour_ago))
+    with pytest.raises(ExrError, match=r"re-render or re-copy (it|this frame)$"):
+        read_exr(path)
+
+
 def openexr_header(path) -> dict:
     with OpenEXR.File(str(path), header_only=True) as exr:
         return dict(exr.header())
