@@ -21,6 +21,12 @@ from vfxdenoise.core.io.images import read_image, write_image
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.weights import save_weights
 
+# How far two BM3D runs of one image (values 0.1-0.9) may differ: its threads' aggregation order
+# varies (bm3d's profiles say so). 20 runs of the 48x48 test image with 2 and 3 threads differed
+# from the single-threaded result by up to 9.5e-7 and 1.25e-6 (load 3-6); 1e-4 leaves room for
+# machines with more threads and is 300 times below the firefly's spread it guards against.
+BM3D_RUN_TO_RUN = 1e-4
+
 
 def run(*args):
     return CliRunner().invoke(cli, ["denoise-image", *[str(a) for a in args]])
@@ -299,7 +305,9 @@ def test_what_reading_changed_or_took_on_trust_is_noted(tmp_path):
 
 def test_a_value_far_beyond_0_1_stays_in_its_pixel(tmp_path):
     """A firefly of 1e5 in a float image: BM3D sees it as a white pixel, as it would a pixel of 1.0,
-    and the excess comes back in that pixel alone (it spread over the image: up to 307 at 1e9)."""
+    and the excess comes back in that pixel alone (it spread over the image: up to 307 at 1e9,
+    0.031 at 1e5). Elsewhere the two runs differ by BM3D's run-to-run variation alone
+    (`BM3D_RUN_TO_RUN`): a bound of 1e-6 failed at 1.01e-6 under load."""
     image = pattern(4, 1, 48, 48) * 0.8 + 0.1
     for value, name in ((1.0, "white"), (1e5, "firefly")):
         image[0, 20, 20] = value
@@ -312,7 +320,7 @@ def test_a_value_far_beyond_0_1_stays_in_its_pixel(tmp_path):
     difference = firefly - white
     assert difference[20, 20] == pytest.approx(1e5 - 1.0, rel=1e-6)
     difference[20, 20] = 0
-    assert np.abs(difference).max() < 1e-6
+    assert np.abs(difference).max() < BM3D_RUN_TO_RUN
 
 
 def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(tmp_path):
