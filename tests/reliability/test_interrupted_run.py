@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from reliability.runs import cli_argv, files_in, run_cli
+from reliability.runs import cli_argv, files_in, run_cli, started_with
 
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.io.exr import TEMP_SUFFIX, read_exr
@@ -269,9 +268,10 @@ def test_ctrl_c_again_while_a_cancelled_run_unwinds_changes_nothing(long_shot, t
 def _past_its_first_frame(shot, out: Path, weights: Path, hang_up: signal.Handlers) -> subprocess.Popen:
     """A seq run of `shot` into `out` (json progress) started with SIGHUP's disposition `hang_up`,
     once it has said its first frame written."""
-    run = subprocess.Popen(cli_argv(shot.text, "-o", out / "o.####.exr", model=weights, progress="json"),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           preexec_fn=lambda: signal.signal(signal.SIGHUP, hang_up))
+    argv = cli_argv(shot.text, "-o", out / "o.####.exr", model=weights, progress="json")
+    disposition = {"ignored" if hang_up == signal.SIG_IGN else "default": [signal.SIGHUP]}
+    run = subprocess.Popen(started_with(argv, **disposition), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
     while json.loads(run.stdout.readline())["event"] != "frame":
         pass
     return run
@@ -358,9 +358,8 @@ def test_a_cancel_repeated_while_the_first_is_taken_changes_nothing(long_shot, t
     on = "vfxdenoise.cli.cancels" if landing == "import" else str(Path(long_shot.text).parent)
     args = [str(int(first)), str(int(again)), landing, on, *cli_argv(
         long_shot.text, "-o", tmp_path / "out" / "o.####.exr", model=tiny_weights, progress="json")[1:]]
-    run = subprocess.run([sys.executable, "-c", _REPEATED_WHILE_THE_FIRST_IS_TAKEN, *args],
-                         capture_output=True, text=True, timeout=120,
-                         preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
+    run = subprocess.run(started_with([sys.executable, "-c", _REPEATED_WHILE_THE_FIRST_IS_TAKEN, *args],
+                                      default=[signal.SIGHUP]), capture_output=True, text=True, timeout=120)
     assert run.returncode == 128 + first, run.stderr
     assert run.stderr.count("error: cancelled") == 1 and f"error: cancelled by {said}" in run.stderr
     assert "Traceback" not in run.stderr, run.stderr
@@ -385,10 +384,9 @@ def test_sigint_stops_a_run_whose_parent_ignores_it(long_shot, tmp_path, tiny_we
     """The host plugins cancel with SIGINT; a process started where SIGINT is ignored (a shell's
     background job, a host application) inherits that, and ran on to the end of the shot."""
     out = tmp_path / "out"
-    run = subprocess.Popen(cli_argv(long_shot.text, "-o", out / "o.####.exr", model=tiny_weights,
-                                    progress="json"),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    argv = cli_argv(long_shot.text, "-o", out / "o.####.exr", model=tiny_weights, progress="json")
+    run = subprocess.Popen(started_with(argv, ignored=[signal.SIGINT]), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
     first = run.stdout.readline()
     assert first, (run.wait(timeout=120), run.stderr.read())  # ended before its start event: say why
     assert json.loads(first)["event"] == "start"
@@ -399,18 +397,14 @@ def test_sigint_stops_a_run_whose_parent_ignores_it(long_shot, tmp_path, tiny_we
     assert len(list(out.glob("o.*.exr"))) < len(long_shot.frames_on_disk())
 
 
-def _limit_file_size():
-    """In the child: writes past 4 kB fail with EFBIG, as on a full disk (no SIGXFSZ kill)."""
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
-
-
 @pytest.mark.slow
 def test_a_full_disk_leaves_no_partial_frame_and_resume_finishes(shot, tmp_path, tiny_weights,
                                                                  config):
     out = tmp_path / "out"
     args = (shot.text, "-o", out / "o.####.exr")
-    full = run_cli(*args, model=tiny_weights, preexec_fn=_limit_file_size)
+    # writes past 4 kB fail with EFBIG, as on a full disk (no SIGXFSZ kill)
+    full = subprocess.run(started_with(cli_argv(*args, model=tiny_weights), ignored=[signal.SIGXFSZ],
+                                       file_size=4096), capture_output=True, text=True, timeout=300)
     assert full.returncode == 1
     assert f"error: {out / 'o.0001.exr'}: writing" in full.stderr
     assert "check free space" in full.stderr
