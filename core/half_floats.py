@@ -1,5 +1,5 @@
-"""The largest and smallest values of arrays held as the EXR stores them (half floats mostly), in
-NumPy at the speed of integers.
+"""The largest and smallest values of arrays held as the EXR stores them (half floats mostly), and
+which of them are above 0, in NumPy at the speed of integers.
 
 NumPy reduces float16 one value at a time through float32: the smallest and largest values of a
 1080p half-float frame's three channels took 310 ms, PyTorch's `aminmax` 0.7 ms. A half float's
@@ -19,6 +19,7 @@ import numpy as np
 
 _SIGN = 0x8000
 _INFINITY = 0x7C00  # +Inf's bits: every non-negative half float's are at most these
+_FLOAT32_INFINITY = 0x7F800000  # the same of a float32
 
 
 def extremes(values: np.ndarray) -> tuple[float, float]:
@@ -52,6 +53,15 @@ def largest(values: np.ndarray, axis: int | None = None) -> float | np.ndarray:
         if axis is None:
             return extremes(values)[1]
     return float(values.max()) if axis is None else values.max(axis=axis)
+
+
+def positive(values: np.ndarray) -> np.ndarray:
+    """Where float16 or float32 `values` are above 0 (+Inf too, NaN not), compared as the unsigned
+    integers of their bits, from 1 up to +Inf's (0 wraps round to the top): NumPy compares float16
+    values through float32, 3-6x slower."""
+    unsigned = np.dtype(f"uint{8 * values.dtype.itemsize}").type
+    infinity = {2: _INFINITY, 4: _FLOAT32_INFINITY}[values.dtype.itemsize]
+    return (values.view(unsigned) - unsigned(1)) < unsigned(infinity)
 
 
 def _value(bits: int) -> float:

@@ -53,3 +53,12 @@ def test_a_strided_view_is_reduced_as_held():
     assert half_floats.extremes(values) == (float(values.min()), float(values.max()))
     assert np.array_equal(half_floats.largest(_frame("radiance")[:, ::2, 1::3], 0),
                           _frame("radiance")[:, ::2, 1::3].max(axis=0))
+
+
+def test_positive_is_numpys_above_0_for_every_half_float_and_float32_edge():
+    """Every half float's bits (both zeros, subnormals, +-Inf, NaNs), and float32's edges, as
+    NumPy's `> 0` takes them: `sanitize` counts a beauty's lit values so."""
+    every_half = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    assert np.array_equal(half_floats.positive(every_half), every_half > 0)
+    edges = np.array([0.0, -0.0, 1e-45, -1e-45, 3.4e38, -3.4e38, np.inf, -np.inf, np.nan], np.float32)
+    assert np.array_equal(half_floats.positive(edges), edges > 0)
