@@ -409,7 +409,8 @@ def _shot_settings(plan: RunPlan, probed: ProbedImages, stop: StopCheck | None) 
         return _Shot()
     _stop_if_asked(stop)
     warn_of_unread_motion_options(config, plan.radius)
-    motion = find_motion_vectors(pattern, on_disk, config, probed, shot=plan.shot, read_header=plan.headers)
+    motion = find_motion_vectors(pattern, on_disk, config, probed, shot=plan.shot, read_header=plan.headers,
+                                 radius=plan.radius)
     motion_summary = describe_motion(motion, plan.radius, pattern, on_disk, config, plan.headers)
     _stop_if_asked(stop)
     zeros = ZeroVectors() if motion is not None and not motion.ignored and plan.radius else None

@@ -219,9 +219,12 @@ def _warn_of_beauty_note(specs: list, path: Path, config: EngineConfig) -> None:
 
 def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: EngineConfig,
                         probed: ProbedImages | None = None, *, shot: list[int] | None = None,
-                        read_header: HeaderReader = read_exr_header) -> MotionVectors | None:
+                        read_header: HeaderReader = read_exr_header,
+                        radius: int | None = None) -> MotionVectors | None:
     """How to read the shot's motion vectors: as `config` says, checked on the first pair of frames
-    `detect` would read (`_check_given`), or, with 'auto', found from the pairs of frames
+    `detect` would read (`_check_given`) unless the run's temporal `radius` is 0 (None: not
+    known yet), where no neighbour is warped and the option is warned of as changing nothing
+    (`option_warnings`), or, with 'auto', found from the pairs of frames
     `_pairs_to_read` chooses of the `shot`'s (`shot_frames` when not given;
     `motion_vectors.detect`; a pair that cannot be read is left out, and the run reports that
     frame itself), warning once of vectors it ignores (`_warn_of_ignored`). None when the frames
@@ -239,7 +242,8 @@ def find_motion_vectors(pattern: FramePattern, on_disk: list[int], config: Engin
         return None
     if config.motion_vectors != AUTO:
         given = MotionVectors(config.motion_vectors, config.motion_scale)
-        _check_given(given, pattern, on_disk, config, probed, _shot(on_disk, config, shot), specs)
+        if radius != 0:
+            _check_given(given, pattern, on_disk, config, probed, _shot(on_disk, config, shot), specs)
         return given
     known = known_writer(specs, config.motion_scale)
     if known is not None:  # read as written: no pair is read, so none need be on disk

@@ -163,6 +163,31 @@ def test_motion_options_a_run_does_not_use_are_warned_of_and_the_summary_says_wh
     assert read == "previous, scale 3" and warned == []
 
 
+def test_a_reading_given_at_radius_0_is_not_checked_on_frames_decoded_for_it(sequence_factory, tmp_path,
+                                                                             tiny_weights, monkeypatch):
+    """--temporal-radius 0 --motion-vectors previous on vectors to the next frame: the run was
+    warned both that the option changes nothing and that the vectors, which line the frames up no
+    better than no motion, are applied all the same, a pair of frames decoded for that check. At
+    radius 0 no neighbour is warped: the first warning alone, and the frames denoised decoded, no
+    other."""
+    pattern = sequence_factory(frames=range(1, 7), height=40, width=40, motion=2.0, convention="next")
+    decoded: list[str] = []
+    real = OpenEXR.File
+
+    def counted(*args, **kwargs):
+        if kwargs.get("separate_channels"):  # a frame's pixels, not a header read nor a write
+            decoded.append(Path(args[0]).name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(OpenEXR, "File", counted)
+    summary = denoise_sequence(pattern, str(tmp_path / "out" / "o.####.exr"), "1-2",
+                               config=_config(tiny_weights, temporal_radius=0, motion_vectors="previous"))
+    assert sorted(decoded) == ["render.0001.exr", "render.0002.exr"]
+    assert [w for w in summary.warnings if "--motion-vectors" in w] == [
+        "--motion-vectors previous changes nothing: it says how to read the motion vectors that warp the "
+        "neighbours, and --temporal-radius 0 denoises each frame alone; leave it out"]
+
+
 def _zero_vectors(sequence_factory, motion: float, name: str) -> str:
     """Frames 1-6, 40 px square, panning `motion` px a frame, their motion layer all zeros (a
     renderer writing the AOV with motion vectors off)."""
