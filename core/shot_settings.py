@@ -316,8 +316,8 @@ def unseen_motion(pattern: FramePattern, on_disk: list[int], config: EngineConfi
 # What a moving shot's neighbours left unwarped cost, measured on the bundled sample (`vfxdenoise demo`'s
 # PSNR, BENCHMARKS.md "Moving shots without motion vectors"), for the warnings that say so.
 UNWARPED = ("so their neighbours are not warped onto them and help little: the sample shot scored 32.6 dB "
-            "so, against 34.4 with its vectors, and lower still frame by frame (--temporal-radius 0: "
-            "32.0), which gained only where the picture moves fast throughout (a checker at 3 px a "
+            "so, against 34.4 with its vectors, and barely lower frame by frame (--temporal-radius 0: "
+            "32.5), which gained only where the picture moves fast throughout (a checker at 3 px a "
             "frame: +0.5 dB)")
 
 
