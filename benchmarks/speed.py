@@ -60,8 +60,8 @@ from vfxdenoise.core.errors import ModelError
 from vfxdenoise.core.evaluation.baselines import AuxPrefilter, hwc
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.frame_reading import layers_by_view
-from vfxdenoise.core.io.aovs import NETWORK_FEATURES
 from vfxdenoise.core.io.exr import OUTPUT_COMPRESSIONS, ExrImage, read_exr, write_exr
+from vfxdenoise.core.io.feature_table import NETWORK_FEATURES
 from vfxdenoise.core.models import build_model
 from vfxdenoise.core.network_input import SlotFill, build_input
 from vfxdenoise.core.runtime.cpu_memory import keep_freed_memory

@@ -19,7 +19,8 @@ from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.features import opaque_in_file
 from vfxdenoise.core.frame_choice import other_padding_text
 from vfxdenoise.core.guide_windows import UncoveredGuides, uncovered_in_header
-from vfxdenoise.core.io.aovs import FEATURES, AovName, FeatureKey, LayerMap, aov_names
+from vfxdenoise.core.io.aov_option import AovName, aov_names
+from vfxdenoise.core.io.aovs import FeatureKey, LayerMap
 from vfxdenoise.core.io.exr import (
     channel_names_by_part,
     check_decodes,
@@ -30,6 +31,7 @@ from vfxdenoise.core.io.exr import (
     typed_channels,
 )
 from vfxdenoise.core.io.exr_bytes import cut_short
+from vfxdenoise.core.io.feature_table import FEATURES
 from vfxdenoise.core.io.frame_pattern import not_files_text, what_is_at
 from vfxdenoise.core.io.sequence import SequenceOnDisk, find_sequence, format_frames
 from vfxdenoise.core.io.views import (

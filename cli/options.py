@@ -23,7 +23,7 @@ from vfxdenoise.core.engine_config import (
 )
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.existing_outputs import OVERWRITE, REFUSE, RESUME
-from vfxdenoise.core.io.aovs import LAYER_FEATURES
+from vfxdenoise.core.io.feature_table import LAYER_FEATURES
 from vfxdenoise.core.model_files import pinned_sha256
 from vfxdenoise.core.runtime.host_memory import AVAILABLE_SHARE
 from vfxdenoise.plugin import seq_options

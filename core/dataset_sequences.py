@@ -38,7 +38,7 @@ from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.frame_pairing import BLOCK, agreement, disagreeing
 from vfxdenoise.core.frame_reading import layers_by_view
 from vfxdenoise.core.input_layout import FLAG_NAMES, GUIDE_NAMES
-from vfxdenoise.core.io.aovs import NO_CHANNELS, FeatureKey, LayerMap, names_none
+from vfxdenoise.core.io.aovs import NO_CHANNELS, FeatureKey, LayerMap
 from vfxdenoise.core.io.dataset_layout import (
     LAYOUT,
     REFERENCE,
@@ -49,6 +49,7 @@ from vfxdenoise.core.io.dataset_layout import (
     sequence_folders,
 )
 from vfxdenoise.core.io.exr import ExrImage, read_exr, read_exr_header
+from vfxdenoise.core.io.layer_lookup import names_none
 from vfxdenoise.core.io.pixel_box import Box
 from vfxdenoise.core.io.sequence import SequenceOnDisk, find_sequence, format_frames
 from vfxdenoise.core.motion_vectors import CANONICAL, MotionVectors, detect, detection_pairs

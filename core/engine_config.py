@@ -18,7 +18,9 @@ from dataclasses import dataclass, field, fields
 
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.existing_outputs import EXISTING, REFUSE
-from vfxdenoise.core.io.aovs import LAYER_FEATURES, SIZES, AovName, aov_names, names_none
+from vfxdenoise.core.io.aov_option import AovName, aov_names
+from vfxdenoise.core.io.feature_table import LAYER_FEATURES, SIZES
+from vfxdenoise.core.io.layer_lookup import names_none
 from vfxdenoise.core.model_files import DEFAULT_MODEL, pinned_sha256
 
 MISSING_POLICIES = ("error", "hold", "skip")

@@ -17,9 +17,10 @@ import OpenImageIO as oiio
 
 from vfxdenoise.core import coverage, half_floats
 from vfxdenoise.core.errors import ExrError
-from vfxdenoise.core.io.aovs import FEATURES, FeatureKey
+from vfxdenoise.core.io.aovs import FeatureKey
 from vfxdenoise.core.io.exr import check_decodes
 from vfxdenoise.core.io.exr_image import channel_names_by_part, data_window
+from vfxdenoise.core.io.feature_table import FEATURES
 from vfxdenoise.core.io.pixel_box import placed_on_window
 from vfxdenoise.core.sanitize import SanitizeReport, sanitize
 

@@ -19,8 +19,10 @@ from vfxdenoise.core.exposure import Exposure, hold_out_lamps
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.frame_brightness import brightness
 from vfxdenoise.core.guide_windows import UncoveredGuides, uncovered_guides
-from vfxdenoise.core.io.aovs import NETWORK_FEATURES, AovName, LayerMap
+from vfxdenoise.core.io.aov_option import AovName
+from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import ExrImage, read_exr
+from vfxdenoise.core.io.feature_table import NETWORK_FEATURES
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
 from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.kept_as_rendered import NonFiniteWritten, written_as_rendered

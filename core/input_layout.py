@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from vfxdenoise.core.io.aovs import FEATURE_TABLE, NETWORK_FEATURES
+from vfxdenoise.core.io.feature_table import FEATURE_TABLE, NETWORK_FEATURES
 
 if TYPE_CHECKING:
     import torch

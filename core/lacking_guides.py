@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from vfxdenoise.core.input_layout import GUIDE_NAMES
-from vfxdenoise.core.io.aovs import LayerMap, names_none
+from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import ExrImage
+from vfxdenoise.core.io.layer_lookup import names_none
 from vfxdenoise.core.io.views import other_rgb_layers
 
 # View -> (the guides its frame lacks, its other RGB layers)

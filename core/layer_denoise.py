@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vfxdenoise.core.input_layout import AovStack, InputLayout
-from vfxdenoise.core.io.aovs import glob_matches
+from vfxdenoise.core.io.aov_option import glob_matches
 
 # torch is imported in the functions that make tensors, not here: `info` imports this module and
 # reads headers without torch (tests/cli/test_info.py).

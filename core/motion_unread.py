@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.io.aovs import names_none
+from vfxdenoise.core.io.layer_lookup import names_none
 
 
 def motion_unread_because(config: EngineConfig, radius: int) -> str:

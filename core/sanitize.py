@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vfxdenoise.core import half_floats
-from vfxdenoise.core.io.aovs import FEATURES, FeatureKey
+from vfxdenoise.core.io.aovs import FeatureKey
+from vfxdenoise.core.io.feature_table import FEATURES
 
 if TYPE_CHECKING:
     from vfxdenoise.core.features import FrameFeatures

@@ -17,9 +17,10 @@ from vfxdenoise.core.features import FrameFeatures, features_from_exr
 from vfxdenoise.core.frame_reading import layers_by_view
 from vfxdenoise.core.input_layout import GUIDE_NAMES
 from vfxdenoise.core.input_noise import CLEAN_BELOW, TRAINED_NOISE, TRAINED_SPP, NoiseLevel, noise_level
-from vfxdenoise.core.io.aovs import LayerMap, names_none
+from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import channel_names_by_part, read_exr, read_exr_header
 from vfxdenoise.core.io.layer_kinds import motion_candidates, normal_candidates, unread_motion
+from vfxdenoise.core.io.layer_lookup import names_none
 from vfxdenoise.core.io.sequence import FramePattern, format_frames, option_frames
 from vfxdenoise.core.io.views import other_rgb_layers, resolve_views, views_of
 from vfxdenoise.core.model_files import SHIPPED, model_ref, trained_layers

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from vfxdenoise.core.features import FrameFeatures
-from vfxdenoise.core.io.aovs import FEATURES
+from vfxdenoise.core.io.feature_table import FEATURES
 from vfxdenoise.core.neighbour_patches import OUTLIER_RATIO
 
 # Each slot's candidates lie along one axis and one diagonal, its own pair, at 1..CANDIDATE_REACH

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from vfxdenoise.core.io.aovs import LAYER_FEATURES, SIZES
+from vfxdenoise.core.io.feature_table import LAYER_FEATURES, SIZES
 from vfxdenoise.plugin.errors import PluginError
 
 NUKE_COMPONENTS = {"red": "R", "green": "G", "blue": "B", "alpha": "A"}

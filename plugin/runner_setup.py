@@ -23,7 +23,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from vfxdenoise.core.errors import ModelError, OtherTrackError, SequenceError
-from vfxdenoise.core.io.aovs import aov_names, resolve_layers
+from vfxdenoise.core.io.aov_option import aov_names
+from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.frame_locks import (
     LOCK_SUFFIX,
     FolderClock,

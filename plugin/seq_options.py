@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, fields
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.existing_outputs import OVERWRITE, RESUME
-from vfxdenoise.core.io.aovs import LAYER_FEATURES
+from vfxdenoise.core.io.feature_table import LAYER_FEATURES
 from vfxdenoise.core.model_files import ELSEWHERE, model_ref
 from vfxdenoise.plugin.errors import PluginError, RequestUsageError
 

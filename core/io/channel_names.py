@@ -1,12 +1,13 @@
 """How renderers name the channels of a feature: a channel's layer and component
 (`split_channel`, `layers_of`), the layer names each feature goes by (`CANDIDATES`), the namings of
 components (`COMPONENTS`) and the suffixes naming a view of a stereo frame written without its views
-(`without_view`). What `aovs` resolves features by and `layer_kinds` tells light from data by.
+(`without_view`; the view a file holds a copy of the beauty for: `flattened_view`). What `aovs`
+resolves features by and `layer_kinds` tells light from data by.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 # Candidate layer names per feature, in order of preference, lower case. '' is the unnamed layer.
 # Blender's `Denoising Normal` beats its `Normal`: it pairs with `Denoising Albedo`.
@@ -40,7 +41,7 @@ SINGLE_COMPONENTS = {
 }
 # Names of views that a stereo frame flattened into one (no `multiView`) gives its other eye's
 # layers: its beauty `right.R` (`rgba.right.R`), and beside it `albedo.right` or `albedo_right`
-# (`aovs.flattened_view`): said, as that eye is then no view of its own, and never taken by
+# (`flattened_view`): said, as that eye is then no view of its own, and never taken by
 # `--aov '*'` as light of this one, whose guides do not line up with them.
 FLATTENED_VIEWS = ("right", "left")
 
@@ -69,3 +70,21 @@ def without_view(layer: str) -> str:
             if layer.lower().endswith(separator + view) and len(layer) > len(view) + 1:
                 return layer[:-len(view) - 1]
     return layer
+
+
+def flattened_view(channel_names: Sequence[str], beauty: Sequence[str]) -> str | None:
+    """The view (FLATTENED_VIEWS, as spelt in the file: `right`, `Right`) of which a file listing
+    no views holds a copy of the beauty's channels (`right.R,G,B` beside `R,G,B`; `rgba.right.R`
+    beside `rgba.R`): a stereo frame written without its views; None where there is none."""
+    return flattened_view_in(layers_of(channel_names), beauty)
+
+
+def flattened_view_in(layers: Mapping[str, Sequence[str]], beauty: Sequence[str]) -> str | None:
+    """`flattened_view` of the file's `layers` (`layers_of`)."""
+    layer, _ = split_channel(beauty[0])
+    components = [split_channel(channel)[1] for channel in beauty]
+    for view in (spelt for name in FLATTENED_VIEWS for spelt in (name, name.capitalize())):
+        copy = f"{layer}.{view}" if layer else view
+        if copy != layer and all(component in layers.get(copy, ()) for component in components):
+            return view
+    return None

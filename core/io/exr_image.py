@@ -28,7 +28,7 @@ import OpenImageIO as oiio
 
 from vfxdenoise.core.errors import ChannelError
 from vfxdenoise.core.io import timecode
-from vfxdenoise.core.io.aovs import CANDIDATES
+from vfxdenoise.core.io.channel_names import CANDIDATES
 from vfxdenoise.core.io.pixel_box import Box, placed_on_window
 
 # Names (lower case) of a part holding the beauty, whose bare channels keep their names.

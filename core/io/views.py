@@ -21,17 +21,11 @@ from dataclasses import dataclass, replace
 import OpenImageIO as oiio
 
 from vfxdenoise.core.errors import ChannelError
-from vfxdenoise.core.io.aovs import (
-    FEATURES,
-    AovName,
-    LayerMap,
-    composite_note,
-    flattened_view,
-    holds_bare_rgb,
-    resolve_layers,
-)
-from vfxdenoise.core.io.channel_names import CANDIDATES
+from vfxdenoise.core.io.aov_option import AovName
+from vfxdenoise.core.io.aovs import LayerMap, composite_note, holds_bare_rgb, resolve_layers
+from vfxdenoise.core.io.channel_names import CANDIDATES, flattened_view
 from vfxdenoise.core.io.exr import channel_names_by_part, part_name, uint_channels
+from vfxdenoise.core.io.feature_table import FEATURES
 from vfxdenoise.core.io.sequence import format_frames
 
 _CRYPTOMATTE_NAME = re.compile(r"cryptomatte/[^/]+/name")

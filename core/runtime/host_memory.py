@@ -79,8 +79,8 @@ from typing import TYPE_CHECKING
 
 from vfxdenoise.core.engine_config import DEFAULT_OVERLAP, MIN_TILE
 from vfxdenoise.core.errors import DeviceError
-from vfxdenoise.core.io.aovs import NETWORK_FEATURES
 from vfxdenoise.core.io.exr import held_dtype, typed_channels
+from vfxdenoise.core.io.feature_table import NETWORK_FEATURES
 from vfxdenoise.core.run_warnings import warn
 from vfxdenoise.core.runtime.cgroups import CGROUPS, PROC, controller_folders
 from vfxdenoise.core.runtime.cpu_memory import MMAP_THRESHOLD

@@ -56,7 +56,8 @@ def _check_vfxdenoise_importable() -> None:
 _check_vfxdenoise_importable()
 
 from vfxdenoise.core.errors import VfxDenoiseError  # noqa: E402
-from vfxdenoise.core.io.aovs import AOV_OPTIONS, NETWORK_FEATURES  # noqa: E402
+from vfxdenoise.core.io.aov_option import AOV_OPTIONS  # noqa: E402
+from vfxdenoise.core.io.feature_table import NETWORK_FEATURES  # noqa: E402
 from vfxdenoise.plugin.channels import exr_channels, nuke_layer_channels  # noqa: E402
 from vfxdenoise.plugin.errors import DenoiseCancelled, PluginError, RunnerError  # noqa: E402
 from vfxdenoise.plugin.flag_terms import in_host_terms  # noqa: E402

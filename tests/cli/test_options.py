@@ -20,7 +20,7 @@ from vfxdenoise.cli.seq import seq
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import UsageError
 from vfxdenoise.core.existing_outputs import EXISTING
-from vfxdenoise.core.io.aovs import LAYER_FEATURES
+from vfxdenoise.core.io.feature_table import LAYER_FEATURES
 from vfxdenoise.plugin.seq_options import SeqOptions, engine_settings
 
 

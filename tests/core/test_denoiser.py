@@ -19,8 +19,9 @@ from vfxdenoise.core.denoiser import Denoiser, denoised_beauty
 from vfxdenoise.core.engine import EngineConfig, denoise_sequence
 from vfxdenoise.core.errors import DeviceError
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
-from vfxdenoise.core.io.aovs import NETWORK_FEATURES, resolve_layers
+from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import read_exr
+from vfxdenoise.core.io.feature_table import NETWORK_FEATURES
 from vfxdenoise.core.io.sequence import parse_pattern
 from vfxdenoise.core.models.temporal_unet import TemporalUNet
 from vfxdenoise.core.network_input import build_input

@@ -7,7 +7,7 @@ import pytest
 
 from vfxdenoise.core.engine_config import RUN_ONLY, EngineConfig
 from vfxdenoise.core.errors import UsageError
-from vfxdenoise.core.io.aovs import AovName
+from vfxdenoise.core.io.aov_option import AovName
 
 
 def test_run_only_names_fields_of_the_config():

@@ -8,8 +8,9 @@ import torch
 
 from vfxdenoise.core.errors import ExrError
 from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures, features_from_exr, opaque_in_file
-from vfxdenoise.core.io.aovs import FEATURES, NETWORK_FEATURES, resolve_layers
+from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import ExrImage, channel_names_by_part, read_exr, read_exr_header, write_exr
+from vfxdenoise.core.io.feature_table import FEATURES, NETWORK_FEATURES
 from vfxdenoise.core.sanitize import MAX_RADIANCE, sanitize
 
 

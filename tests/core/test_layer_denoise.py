@@ -5,7 +5,8 @@ import torch
 
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import AovStack, InputLayout
-from vfxdenoise.core.io.aovs import aov_names, resolve_layers
+from vfxdenoise.core.io.aov_option import aov_names
+from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.layer_denoise import (
     BREAKDOWN_SEARCH_LAYERS,
     breakdowns,

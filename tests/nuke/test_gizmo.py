@@ -104,7 +104,7 @@ def test_the_seq_flags_in_messages_are_named_by_the_labels_of_the_knobs_that_set
     features they pick, the also denoise knob's for every flag that names such a layer."""
     import vfxdenoise_nuke
 
-    from vfxdenoise.core.io.aovs import AOV_OPTIONS
+    from vfxdenoise.core.io.aov_option import AOV_OPTIONS
 
     knobs = nuke.createNode("VfxDenoise").knobs()
     label = {name: knob.spec.get("l") for name, knob in knobs.items()}

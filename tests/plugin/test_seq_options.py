@@ -8,7 +8,7 @@ from dataclasses import fields
 import pytest
 
 from vfxdenoise.core.engine_config import EngineConfig
-from vfxdenoise.core.io.aovs import AovName
+from vfxdenoise.core.io.aov_option import AovName
 from vfxdenoise.plugin.errors import PluginError, RequestUsageError, UsageError
 from vfxdenoise.plugin.seq_options import _ENGINE_NAMES, _KINDS, SeqOptions
 

@@ -12,22 +12,18 @@ import numpy as np
 import pytest
 
 from vfxdenoise.core.errors import ChannelError, NoLayerError, UsageError
+from vfxdenoise.core.io.aov_option import AovName, aov_names
 from vfxdenoise.core.io.aovs import (
-    FEATURES,
-    LAYER_FEATURES,
-    NETWORK_FEATURES,
     NO_CHANNELS,
     SHARED_FEATURES,
-    SIZES,
-    AovName,
     FeatureKey,
     LayerMap,
-    aov_names,
     composite_note,
     resolve_layers,
 )
 from vfxdenoise.core.io.channel_names import CANDIDATES
 from vfxdenoise.core.io.exr import ExrImage, read_exr, write_exr
+from vfxdenoise.core.io.feature_table import FEATURES, LAYER_FEATURES, NETWORK_FEATURES, SIZES
 from vfxdenoise.core.io.layer_kinds import motion_candidates
 
 

@@ -1,0 +1,254 @@
+"""The layers --aov and --aov-radiance name to denoise along with the beauty: each name (a layer,
+its channels, or a wildcard) with the option it was given with (`AovName`), resolved to RGB layers
+of light (`aov_layers`); a layer holding data refused where named and left out of a wildcard, with
+the notes to say what a wildcard left out or that it matched no layer of light.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Collection, Mapping, Sequence
+from typing import NamedTuple
+
+from vfxdenoise.core.errors import ChannelError, NoLayerError
+from vfxdenoise.core.io.channel_names import flattened_view_in
+from vfxdenoise.core.io.layer_kinds import guessed_kind, known_kind
+from vfxdenoise.core.io.layer_lookup import (
+    describe_layers,
+    feature_channels,
+    looks_like_data_note,
+    named_channels,
+    names_none,
+    refuse_data,
+    view_layer_of,
+)
+
+# The options that name layers to denoise along with the beauty (`resolve_layers`' `aovs`).
+AOV_OPTIONS = ("--aov", "--aov-radiance")
+
+
+class AovName(NamedTuple):
+    """A layer name (a wildcard, or channels `a.R,a.G,a.B`) of `resolve_layers`' `aovs` and the
+    option it was given with (one of AOV_OPTIONS), which its errors and notes name: the same name
+    given with --aov and --aov-radiance is two requests, not one."""
+
+    option: str
+    name: str
+
+
+def aov_names(aovs: Sequence[str] = (), radiance_aovs: Sequence[str] = ()) -> tuple[AovName, ...]:
+    """The names given with --aov (`aovs`), then those given with --aov-radiance, for `resolve_layers`."""
+    return tuple(AovName(option, name) for option, names in zip(AOV_OPTIONS, (aovs, radiance_aovs))
+                 for name in names)
+
+
+def _given(name: str | AovName) -> AovName:
+    """A name of `resolve_layers`' `aovs` with its option (a plain str is one given with --aov),
+    stripped of spaces."""
+    given = name if isinstance(name, AovName) else AovName(AOV_OPTIONS[0], name)
+    return AovName(given.option, given.name.strip())
+
+
+class _LeftOut(NamedTuple):
+    """A layer a wildcard matched and left out: as data, what it holds (`known_kind`, or
+    `guessed_kind`'s guess), and whether naming it is refused too (`known`); or as a layer of
+    the other eye of a stereo frame written without its views (`view`, `flattened_view`)."""
+
+    layer: str
+    channels: tuple[str, ...]
+    kind: str
+    known: bool
+    view: str = ""
+
+
+class _Matched(NamedTuple):
+    """What a wildcard matched among the layers of three components (`_aov_glob`): the layers of
+    light it takes (layer -> its channels), those it leaves out as data, and those a feature
+    already reads (layer -> the feature: the beauty, the albedo, the normal...)."""
+
+    found: dict[str, tuple[str, ...]]
+    left_out: list[_LeftOut]
+    read: dict[str, str]
+
+
+def aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names: Sequence[str | AovName],
+               mapping: Mapping[str, tuple[str, ...] | None], where: str, data: Collection[str] = ()
+               ) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], list[str], tuple[tuple[str, str], ...]]:
+    """Each named layer's three channels (its R,G,B, r,g,b... as for a beauty); ChannelError for a
+    layer that is missing (`_no_layer_error`), lacks three components, is a feature the network
+    reads, or holds data (`known_kind`: IDs, positions, normals, motion...). A name with wildcards
+    (`RGBA_*`) stands for every layer it matches, in channel order, that has three components,
+    feeds no feature and holds no data, not even by a guess (`_aov_glob`); one matching no layer of
+    light is no error, as a pipeline passes `RGBA_*` to shots rendered without light groups too: the
+    beauty is denoised as without it. With them, the notes to say: each wildcard that matched no
+    layer of light (`_no_light_note`), what each other wildcard left out (`_left_out_notes`), and
+    each named layer that looks like data; and apart, each wildcard that matched no layer of light
+    ('--aov RGBA_*') with its note (`LayerMap.unmatched`)."""
+    found: dict[str, tuple[str, ...]] = {}
+    matched: dict[AovName, _Matched] = {}
+    notes: list[str] = []
+    unmatched: list[tuple[str, str]] = []
+    view_layer = view_layer_of(mapping["beauty"])
+    for option, name in dict.fromkeys(given for given in map(_given, names) if given.name):
+        if names_none(name):
+            raise ChannelError(f"{option} none: 'none' is not a layer; leave {option} out instead")
+        if any(c in name for c in "*?["):
+            matched[AovName(option, name)] = glob = _aov_glob(layers, name, mapping, view_layer, data)
+            found.update(glob.found)
+            continue
+        picked, guessed = _named_aov(channels, layers, AovName(option, name), mapping, where, data)
+        if guessed and picked not in found.values():  # said once, of the first name for it
+            notes.append(looks_like_data_note(f"{option} {name}", picked, guessed))
+        found[name] = picked
+    denoised = {channel for picked in found.values() for channel in picked}
+    for (option, pattern), glob in matched.items():
+        left = [item for item in glob.left_out if not set(item.channels) <= denoised]  # taken by another name
+        if not glob.found:
+            notes.append(_no_light_note(option, pattern, where, glob.read, left, others=bool(found)))
+            unmatched.append((f"{option} {pattern}", notes[-1]))
+        elif left:
+            notes += _left_out_notes(option, pattern, left)
+    return tuple(found.items()), notes, tuple(unmatched)
+
+
+def _named_aov(channels: Sequence[str], layers: Mapping[str, list[str]], given: AovName,
+               mapping: Mapping[str, tuple[str, ...] | None], where: str, data: Collection[str]
+               ) -> tuple[tuple[str, ...], str | None]:
+    """The three channels of the layer `given` names outright (no wildcard), read as a beauty is,
+    and what it only looks like it holds (`guessed_kind`), else None; ChannelError where it names no
+    layer (`_no_layer_error`), lacks three components, is a feature the network reads, or holds
+    data (`refuse_data`)."""
+    option, name = given
+    view_layer = view_layer_of(mapping["beauty"])
+    try:
+        picked = named_channels(channels, layers, "beauty", name, where, option=option, view_layer=view_layer)
+    except NoLayerError:
+        everything = _aov_glob(layers, "*", mapping, view_layer, data)
+        raise _no_layer_error(option, name, where, layers, everything) from None
+    taken = _taken(picked, mapping)
+    if taken:
+        raise ChannelError(f"{option} {name}: {','.join(picked)}{where} is the {taken}, "
+                           "which the denoiser reads; name the other layers only")
+    return picked, refuse_data(f"{option} {name}", picked, where, data)
+
+
+def _no_layer_error(option: str, name: str, where: str, layers: Mapping[str, list[str]],
+                    everything: _Matched) -> NoLayerError:
+    """The error for `option name`, which names no layer: the layers of light it might have meant
+    (those `--aov '*'` takes, `everything`), with their components, and apart from them what is no
+    light (the beauty, guides, data: `_not_light`); where there is no layer of light at all, that a
+    wildcard would not fail the render."""
+    flag = f"{option} {name}"
+    not_light = _not_light(everything.read, everything.left_out)
+    aside = f"; not light: {not_light}" if not_light else ""
+    if everything.found:
+        light = describe_layers({layer: layers[layer] for layer in everything.found})
+        return NoLayerError(f"{flag}: no layer '{name}'{where}; layers of light: {light}{aside}",
+                            "name one of those, or list a layer's 3 channels (a.R,a.G,a.B)")
+    return NoLayerError(f"{flag}: no layer '{name}'{where}, nor any other layer of light{aside}",
+                        f"leave {option} out, or pass a wildcard ({option} 'RGBA_*'), which notes a "
+                        "render without a layer it matches instead of refusing it")
+
+
+def _not_light(read: Mapping[str, str], left: Sequence[_LeftOut]) -> str:
+    """The layers `read` (layer -> the feature reading it) and `left` (left out as data), grouped
+    by what they are, for notes and errors to say apart from light: `albedo, N (guides); P
+    (positions)`; '' for none."""
+    held: dict[str, list[str]] = {}
+    for layer, feature in read.items():
+        held.setdefault("the beauty" if feature == "beauty" else "guides", []).append(layer)
+    for item in left:
+        held.setdefault(item.kind, []).append(item.layer)
+    return "; ".join(f"{', '.join(layers)} ({'a guide' if kind == 'guides' and len(layers) == 1 else kind})"
+                     for kind, layers in held.items())
+
+
+def _naming_hint(option: str, left: Sequence[_LeftOut]) -> str:
+    """How to denoise a layer a wildcard left out that holds light all the same: name it (where
+    naming it is not refused, `_LeftOut.known`); '' where every one is refused."""
+    named = [item.layer for item in left if not item.known and not item.view]
+    return f"; to denoise one that holds light all the same, name it ({option} {named[0]})" if named else ""
+
+
+def _left_out_notes(option: str, pattern: str, left: Sequence[_LeftOut]) -> list[str]:
+    """What the wildcard `option pattern` left out as data, by what each holds, and how to denoise
+    one that holds light all the same (`_naming_hint`); apart, the other eye's layers it left out
+    (`_LeftOut.view`). One note or two."""
+    data = [item for item in left if not item.view]
+    notes = [f"{option} {pattern}: left out as data, not light: {_not_light({}, data)}"
+             f"{_naming_hint(option, data)}"] if data else []
+    eye = [item for item in left if item.view]
+    if eye:
+        notes.append(f"{option} {pattern}: left out {', '.join(item.layer for item in eye)}: view "
+                     f"'{eye[0].view}' of a stereo frame written without its views, which this view's guides "
+                     "do not line up with; they are written as rendered")
+    return notes
+
+
+def _no_light_note(option: str, pattern: str, where: str, read: Mapping[str, str], left: Sequence[_LeftOut],
+                   others: bool) -> str:
+    """That the wildcard `option pattern` matched no layer of light `where` (in which file), which
+    is no error: the beauty is denoised as without it, and the `others` layers asked for where
+    there are any; what it matched that is not light (`_not_light`: a feature reads it, `read`, or
+    it holds data, `left`), and how to denoise one only guessed to hold data (`_naming_hint`)."""
+    denoised = ("the beauty and the other layers asked for are denoised" if others
+                else "only the beauty is denoised")
+    matched = _not_light(read, left)
+    but = f"; it matched only what is not light: {matched}" if matched else ""
+    how = _naming_hint(option, left)
+    return f"{option} {pattern}: matched no layer of light{where}, so {denoised}{but}{how}"
+
+
+def glob_matches(name: str, pattern: str) -> bool:
+    """Whether the layer `name` matches the wildcard `pattern` (fnmatch's, on every platform), in
+    any case, as a layer named outright does (`matching_layers`): `key*` takes `Key_rim`. The one
+    rule of `--aov` wildcards and `--aov-radiance`'s (`layer_denoise.filtered_as_radiance`)."""
+    return fnmatch.fnmatchcase(name.lower(), pattern.lower())
+
+
+def _taken(channels: Sequence[str], mapping: Mapping[str, tuple[str, ...] | None]) -> str | None:
+    """The feature that already reads one of `channels`, if any."""
+    return next((feature for feature, used in mapping.items() if used and set(used) & set(channels)),
+                None)
+
+
+def _aov_glob(layers: Mapping[str, list[str]], pattern: str,
+              mapping: Mapping[str, tuple[str, ...] | None], view_layer: str = "",
+              data: Collection[str] = ()) -> _Matched:
+    """The layers of three components whose names match the wildcard `pattern`: the RGB layers of
+    light, and apart from them those a feature reads (the beauty, albedo, normal...) and those
+    holding data, known (`known_kind`: IDs, `data`'s among them; positions, normals, motion...) or
+    guessed (`guessed_kind`: by name, or components not a colour's, X,Y,Z, U,V,W: `VECTORS`),
+    which are left out. None taken is no error here (`aov_layers` notes it). In a render of view
+    layers only `view_layer`'s (the beauty's), matched with or without its prefix (`Combined_*` or
+    `FG.Combined_*` for FG's `FG.Combined_key`)."""
+    matched = _Matched({}, [], {})
+    eye = flattened_view_in(layers, mapping["beauty"]) if mapping["beauty"] else None
+    for layer in layers:
+        owner, _, own = layer.rpartition(".")
+        if view_layer and owner != view_layer:
+            continue
+        names = (layer, own) if view_layer else (layer,)
+        if not layer or not any(glob_matches(name, pattern) for name in names):
+            continue
+        picked = feature_channels(layers, layer, "beauty")
+        feature = _taken(picked, mapping) if picked else None
+        if feature:
+            matched.read[layer] = feature
+        elif picked:
+            known = known_kind(picked, data)
+            kind = known or guessed_kind(picked)
+            if eye and _of_view(layer, eye):
+                matched.left_out.append(_LeftOut(layer, picked, f"view '{eye}'", known is not None, eye))
+            elif kind:
+                matched.left_out.append(_LeftOut(layer, picked, kind, known is not None))
+            else:
+                matched.found[layer] = picked
+    return matched
+
+
+def _of_view(layer: str, view: str) -> bool:
+    """Whether `layer` is named for `view` (`right`, `albedo.right`, `key_right`), as the other
+    eye's layers of a stereo frame written without its views are (`flattened_view`)."""
+    name, view = layer.lower(), view.lower()
+    return name == view or name.endswith((f".{view}", f"_{view}"))
