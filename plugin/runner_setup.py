@@ -184,7 +184,7 @@ def _check_layers(options: SeqOptions, channels: Sequence[str], source: str) -> 
     (`aovs.resolve_layers`, a ChannelError in its words): one layer picked for two features the
     networks read (albedo the beauty's R,G,B, motion the normal's X,Y), a layer the denoiser
     reads as a feature named to be denoised too (an --aov of the normal)."""
-    resolve_layers(channels, options.layers, source, aov_names(options.aovs, options.radiance_aovs))
+    resolve_layers(channels, options.layers, source, aovs=aov_names(options.aovs, options.radiance_aovs))
 
 
 def _check_radius(radius: int | None, model: str) -> None:

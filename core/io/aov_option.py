@@ -7,13 +7,14 @@ the notes to say what a wildcard left out or that it matched no layer of light.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from vfxdenoise.core.errors import ChannelError, NoLayerError
 from vfxdenoise.core.io.channel_names import flattened_view_in
 from vfxdenoise.core.io.layer_kinds import guessed_kind, known_kind
 from vfxdenoise.core.io.layer_lookup import (
+    FileChannels,
     describe_layers,
     feature_channels,
     looks_like_data_note,
@@ -71,9 +72,18 @@ class _Matched(NamedTuple):
     read: dict[str, str]
 
 
-def aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names: Sequence[str | AovName],
-               mapping: Mapping[str, tuple[str, ...] | None], where: str, data: Collection[str] = ()
-               ) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], list[str], tuple[tuple[str, str], ...]]:
+class AovLayers(NamedTuple):
+    """What `aov_layers` found: each layer to denoise (name as asked for, its three channels), the
+    notes to say once a run, and each wildcard that matched no layer of light with its note
+    (`LayerMap.aovs`, `notes`, `unmatched`)."""
+
+    layers: tuple[tuple[str, tuple[str, ...]], ...]
+    notes: list[str]
+    unmatched: tuple[tuple[str, str], ...]
+
+
+def aov_layers(file: FileChannels, names: Sequence[str | AovName],
+               mapping: Mapping[str, tuple[str, ...] | None]) -> AovLayers:
     """Each named layer's three channels (its R,G,B, r,g,b... as for a beauty); ChannelError for a
     layer that is missing (`_no_layer_error`), lacks three components, is a feature the network
     reads, or holds data (`known_kind`: IDs, positions, normals, motion...). A name with wildcards
@@ -93,26 +103,25 @@ def aov_layers(channels: Sequence[str], layers: Mapping[str, list[str]], names: 
         if names_none(name):
             raise ChannelError(f"{option} none: 'none' is not a layer; leave {option} out instead")
         if any(c in name for c in "*?["):
-            matched[AovName(option, name)] = glob = _aov_glob(layers, name, mapping, view_layer, data)
+            matched[AovName(option, name)] = glob = _aov_glob(file, name, mapping, view_layer)
             found.update(glob.found)
             continue
-        picked, guessed = _named_aov(channels, layers, AovName(option, name), mapping, where, data)
+        picked, guessed = _named_aov(file, AovName(option, name), mapping)
         if guessed and picked not in found.values():  # said once, of the first name for it
             notes.append(looks_like_data_note(f"{option} {name}", picked, guessed))
         found[name] = picked
     denoised = {channel for picked in found.values() for channel in picked}
-    for (option, pattern), glob in matched.items():
+    for wildcard, glob in matched.items():
         left = [item for item in glob.left_out if not set(item.channels) <= denoised]  # taken by another name
         if not glob.found:
-            notes.append(_no_light_note(option, pattern, where, glob.read, left, others=bool(found)))
-            unmatched.append((f"{option} {pattern}", notes[-1]))
+            notes.append(_no_light_note(wildcard, file.where, glob.read, left, others=bool(found)))
+            unmatched.append((f"{wildcard.option} {wildcard.name}", notes[-1]))
         elif left:
-            notes += _left_out_notes(option, pattern, left)
-    return tuple(found.items()), notes, tuple(unmatched)
+            notes += _left_out_notes(wildcard, left)
+    return AovLayers(tuple(found.items()), notes, tuple(unmatched))
 
 
-def _named_aov(channels: Sequence[str], layers: Mapping[str, list[str]], given: AovName,
-               mapping: Mapping[str, tuple[str, ...] | None], where: str, data: Collection[str]
+def _named_aov(file: FileChannels, given: AovName, mapping: Mapping[str, tuple[str, ...] | None]
                ) -> tuple[tuple[str, ...], str | None]:
     """The three channels of the layer `given` names outright (no wildcard), read as a beauty is,
     and what it only looks like it holds (`guessed_kind`), else None; ChannelError where it names no
@@ -121,28 +130,27 @@ def _named_aov(channels: Sequence[str], layers: Mapping[str, list[str]], given: 
     option, name = given
     view_layer = view_layer_of(mapping["beauty"])
     try:
-        picked = named_channels(channels, layers, "beauty", name, where, option=option, view_layer=view_layer)
+        picked = named_channels(file, "beauty", name, option=option, view_layer=view_layer)
     except NoLayerError:
-        everything = _aov_glob(layers, "*", mapping, view_layer, data)
-        raise _no_layer_error(option, name, where, layers, everything) from None
+        raise _no_layer_error(file, given, _aov_glob(file, "*", mapping, view_layer)) from None
     taken = _taken(picked, mapping)
     if taken:
-        raise ChannelError(f"{option} {name}: {','.join(picked)}{where} is the {taken}, "
+        raise ChannelError(f"{option} {name}: {','.join(picked)}{file.where} is the {taken}, "
                            "which the denoiser reads; name the other layers only")
-    return picked, refuse_data(f"{option} {name}", picked, where, data)
+    return picked, refuse_data(file, f"{option} {name}", picked)
 
 
-def _no_layer_error(option: str, name: str, where: str, layers: Mapping[str, list[str]],
-                    everything: _Matched) -> NoLayerError:
-    """The error for `option name`, which names no layer: the layers of light it might have meant
+def _no_layer_error(file: FileChannels, given: AovName, everything: _Matched) -> NoLayerError:
+    """The error for the layer `given`, which names none: the layers of light it might have meant
     (those `--aov '*'` takes, `everything`), with their components, and apart from them what is no
     light (the beauty, guides, data: `_not_light`); where there is no layer of light at all, that a
     wildcard would not fail the render."""
-    flag = f"{option} {name}"
+    option, name = given
+    flag, where = f"{option} {name}", file.where
     not_light = _not_light(everything.read, everything.left_out)
     aside = f"; not light: {not_light}" if not_light else ""
     if everything.found:
-        light = describe_layers({layer: layers[layer] for layer in everything.found})
+        light = describe_layers({layer: file.layers[layer] for layer in everything.found})
         return NoLayerError(f"{flag}: no layer '{name}'{where}; layers of light: {light}{aside}",
                             "name one of those, or list a layer's 3 channels (a.R,a.G,a.B)")
     return NoLayerError(f"{flag}: no layer '{name}'{where}, nor any other layer of light{aside}",
@@ -170,10 +178,11 @@ def _naming_hint(option: str, left: Sequence[_LeftOut]) -> str:
     return f"; to denoise one that holds light all the same, name it ({option} {named[0]})" if named else ""
 
 
-def _left_out_notes(option: str, pattern: str, left: Sequence[_LeftOut]) -> list[str]:
-    """What the wildcard `option pattern` left out as data, by what each holds, and how to denoise
-    one that holds light all the same (`_naming_hint`); apart, the other eye's layers it left out
+def _left_out_notes(wildcard: AovName, left: Sequence[_LeftOut]) -> list[str]:
+    """What `wildcard` left out as data, by what each holds, and how to denoise one that holds
+    light all the same (`_naming_hint`); apart, the other eye's layers it left out
     (`_LeftOut.view`). One note or two."""
+    option, pattern = wildcard
     data = [item for item in left if not item.view]
     notes = [f"{option} {pattern}: left out as data, not light: {_not_light({}, data)}"
              f"{_naming_hint(option, data)}"] if data else []
@@ -185,12 +194,13 @@ def _left_out_notes(option: str, pattern: str, left: Sequence[_LeftOut]) -> list
     return notes
 
 
-def _no_light_note(option: str, pattern: str, where: str, read: Mapping[str, str], left: Sequence[_LeftOut],
+def _no_light_note(wildcard: AovName, where: str, read: Mapping[str, str], left: Sequence[_LeftOut], *,
                    others: bool) -> str:
-    """That the wildcard `option pattern` matched no layer of light `where` (in which file), which
-    is no error: the beauty is denoised as without it, and the `others` layers asked for where
-    there are any; what it matched that is not light (`_not_light`: a feature reads it, `read`, or
-    it holds data, `left`), and how to denoise one only guessed to hold data (`_naming_hint`)."""
+    """That `wildcard` matched no layer of light `where` (in which file), which is no error: the
+    beauty is denoised as without it, and the `others` layers asked for where there are any; what
+    it matched that is not light (`_not_light`: a feature reads it, `read`, or it holds data,
+    `left`), and how to denoise one only guessed to hold data (`_naming_hint`)."""
+    option, pattern = wildcard
     denoised = ("the beauty and the other layers asked for are denoised" if others
                 else "only the beauty is denoised")
     matched = _not_light(read, left)
@@ -212,17 +222,17 @@ def _taken(channels: Sequence[str], mapping: Mapping[str, tuple[str, ...] | None
                 None)
 
 
-def _aov_glob(layers: Mapping[str, list[str]], pattern: str,
-              mapping: Mapping[str, tuple[str, ...] | None], view_layer: str = "",
-              data: Collection[str] = ()) -> _Matched:
+def _aov_glob(file: FileChannels, pattern: str, mapping: Mapping[str, tuple[str, ...] | None],
+              view_layer: str = "") -> _Matched:
     """The layers of three components whose names match the wildcard `pattern`: the RGB layers of
     light, and apart from them those a feature reads (the beauty, albedo, normal...) and those
-    holding data, known (`known_kind`: IDs, `data`'s among them; positions, normals, motion...) or
+    holding data, known (`known_kind`: IDs, `file.ids` among them; positions, normals, motion...) or
     guessed (`guessed_kind`: by name, or components not a colour's, X,Y,Z, U,V,W: `VECTORS`),
     which are left out. None taken is no error here (`aov_layers` notes it). In a render of view
     layers only `view_layer`'s (the beauty's), matched with or without its prefix (`Combined_*` or
     `FG.Combined_*` for FG's `FG.Combined_key`)."""
     matched = _Matched({}, [], {})
+    layers = file.layers
     eye = flattened_view_in(layers, mapping["beauty"]) if mapping["beauty"] else None
     for layer in layers:
         owner, _, own = layer.rpartition(".")
@@ -236,7 +246,7 @@ def _aov_glob(layers: Mapping[str, list[str]], pattern: str,
         if feature:
             matched.read[layer] = feature
         elif picked:
-            known = known_kind(picked, data)
+            known = known_kind(picked, file.ids)
             kind = known or guessed_kind(picked)
             if eye and _of_view(layer, eye):
                 matched.left_out.append(_LeftOut(layer, picked, f"view '{eye}'", known is not None, eye))

@@ -22,12 +22,12 @@ from vfxdenoise.core.io.channel_names import (
     CANDIDATES,
     COLOUR_COMPONENTS,
     SINGLE_COMPONENTS,
-    layers_of,
     split_channel,
 )
 from vfxdenoise.core.io.feature_table import FEATURE_TABLE, FEATURES, NETWORK_FEATURES, SIZES
 from vfxdenoise.core.io.layer_lookup import (
     COMPOSITE,
+    FileChannels,
     describe_layers,
     feature_channels,
     looks_like_data_note,
@@ -120,17 +120,15 @@ def composite_note(channel_names: Sequence[str], beauty: str | None = None) -> s
     """That the beauty is taken from a view layer over Blender's `Composite` beside it
     (`layer_lookup.one_view_layer`), and how to pick the other; "" where it is not, or `beauty` (the user's
     --beauty) names the layer in full. Said once a run, as a part's beauty note is."""
-    channels = list(channel_names)
-    layers = layers_of(channels)
+    file = FileChannels.of(channel_names)
     try:
-        picked = (named_channels(channels, layers, "beauty", beauty, "") if beauty
-                  else _find(channels, layers, "beauty"))
+        picked = named_channels(file, "beauty", beauty) if beauty else _find(file, "beauty")
     except ChannelError:
         return ""  # resolving the layers says why
     taken = split_channel(picked[0])[0] if picked else ""
     owner, _, own = taken.rpartition(".")
     named = beauty is not None and ("," in beauty or beauty.strip().lower() == taken.lower())
-    composite = next((layer for layer in matching_layers(layers, own)
+    composite = next((layer for layer in matching_layers(file.layers, own)
                       if layer.rpartition(".")[0].lower() == COMPOSITE), None)
     if not owner or owner.lower() == COMPOSITE or named or composite is None:
         return ""
@@ -155,24 +153,23 @@ def _plain_channel(channels: Sequence[str], names: Sequence[str]) -> tuple[str, 
     return None
 
 
-def _find(channels: Sequence[str], layers: Mapping[str, list[str]], feature: str,
-          view_layer: str = "", where: str = "") -> tuple[str, ...] | None:
+def _find(file: FileChannels, feature: str, view_layer: str = "") -> tuple[str, ...] | None:
     """The channels of the first candidate layer of `feature` that has them; a prefixed one only
     from `view_layer` when given. A depth is first a plain channel of a candidate's name (`Z`,
     `ZDepth`)."""
     if feature == "depth":
-        plain = _plain_channel(channels, CANDIDATES["depth"])
+        plain = _plain_channel(file.names, CANDIDATES["depth"])
         if plain:
             return plain
     # Whole-name matches of every candidate beat view-layer-prefixed ones.
     for prefixed in (False, True):
         for candidate in CANDIDATES[feature]:
-            found = [feature_channels(layers, layer, feature)
-                     for layer in matching_layers(layers, candidate, view_layer)
+            found = [feature_channels(file.layers, layer, feature)
+                     for layer in matching_layers(file.layers, candidate, view_layer)
                      if (layer.lower() != candidate) == prefixed]
             found = [channels for channels in found if channels]
             if found:
-                return (one_view_layer(found, f"a {feature}", f"--{feature}", where, layers) if prefixed
+                return (one_view_layer(file, found, what=f"a {feature}", option=f"--{feature}") if prefixed
                         else found[0])
     return None
 
@@ -203,11 +200,10 @@ def _unread_guide_note(layers: Mapping[str, list[str]], feature: str, view_layer
             f"name another layer with --{feature}, or pass --{feature} none where the render has none")
 
 
-def _alpha(channels: Sequence[str], layers: Mapping[str, list[str]],
-           beauty: tuple[str, ...]) -> tuple[str, ...] | None:
+def _alpha(file: FileChannels, beauty: tuple[str, ...]) -> tuple[str, ...] | None:
     """The beauty layer's own alpha (`A`, `C.a`, `rgba.alpha`), else a plain `A`."""
-    return (feature_channels(layers, split_channel(beauty[0])[0], "alpha")
-            or _plain_channel(channels, SINGLE_COMPONENTS["alpha"][:1]))
+    return (feature_channels(file.layers, split_channel(beauty[0])[0], "alpha")
+            or _plain_channel(file.names, SINGLE_COMPONENTS["alpha"][:1]))
 
 
 class UnknownFeatureError(UsageError, ValueError):
@@ -217,7 +213,7 @@ class UnknownFeatureError(UsageError, ValueError):
 
 
 def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | None] | None = None,
-                   source: str | None = None, aovs: Sequence[str | AovName] = (),
+                   source: str | None = None, *, aovs: Sequence[str | AovName] = (),
                    data: Collection[str] = ()) -> LayerMap:
     """Pick the channels of each feature; ChannelError if there is no beauty or an override is bad,
     UnknownFeatureError for an override of a feature there is not (`FEATURES`).
@@ -230,28 +226,26 @@ def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | N
     (positions, normals, motion...). One only guessed to hold data (`guessed_kind`: `P_cam`,
     `crowd_ID`, X,Y,Z) is left out of wildcards, and taken where named; the map's `notes` say both.
     """
-    channels = list(channel_names)
-    layers = layers_of(channels)
-    where = f" in {source}" if source else ""
+    file = FileChannels.of(channel_names, source, data)
     overrides = _checked_overrides(overrides)
-    beauty, notes = _beauty(channels, layers, overrides.get("beauty"), where, data)
+    beauty, notes = _beauty(file, overrides.get("beauty"))
     mapping: dict[str, tuple[str, ...] | None] = {"beauty": beauty}
     view_layer = view_layer_of(beauty)  # the guides come from the beauty's view layer
     unread_guides: list[str] = []
     for feature in (name for name in FEATURES if name != "beauty"):
         if feature in overrides:
-            mapping[feature] = named_channels(channels, layers, feature, overrides[feature], where,
-                                         view_layer=view_layer)
+            mapping[feature] = named_channels(file, feature, overrides[feature], view_layer=view_layer)
         elif feature == "alpha":
-            mapping[feature] = _alpha(channels, layers, beauty)
+            mapping[feature] = _alpha(file, beauty)
         else:
-            mapping[feature] = _find(channels, layers, feature, view_layer, where)
-            unread = _unread_guide_note(layers, feature, view_layer) if mapping[feature] is None else None
+            mapping[feature] = _find(file, feature, view_layer)
+            found = mapping[feature] is not None
+            unread = None if found else _unread_guide_note(file.layers, feature, view_layer)
             notes += [unread] if unread else []
             unread_guides += [feature] if unread else []
-    _refuse_shared(mapping, overrides, where)
-    taken, aov_notes, unmatched = aov_layers(channels, layers, aovs, mapping, where, data)
-    return LayerMap(**mapping, aovs=taken, notes=(*notes, *aov_notes), unmatched=unmatched,
+    _refuse_shared(mapping, overrides, file.where)
+    asked = aov_layers(file, aovs, mapping)
+    return LayerMap(**mapping, aovs=asked.layers, notes=(*notes, *asked.notes), unmatched=asked.unmatched,
                     unread_guides=tuple(unread_guides))
 
 
@@ -265,20 +259,18 @@ def _checked_overrides(overrides: Mapping[str, str | None] | None) -> dict[str, 
     return given
 
 
-def _beauty(channels: Sequence[str], layers: Mapping[str, list[str]], named: str | None, where: str,
-            data: Collection[str]) -> tuple[tuple[str, ...], list[str]]:
+def _beauty(file: FileChannels, named: str | None) -> tuple[tuple[str, ...], list[str]]:
     """The beauty's channels, those `named` (--beauty) or found, and the note to say where the layer
     named looks like data (`looks_like_data_note`); ChannelError where there is none, or where it
     is known to hold data (`refuse_data`)."""
-    beauty = (named_channels(channels, layers, "beauty", named, where) if named
-              else _find(channels, layers, "beauty", "", where))
+    beauty = named_channels(file, "beauty", named) if named else _find(file, "beauty")
     if beauty is None:
         raise ChannelError(
-            f"no beauty (R,G,B / RGBA / C / Ci / Combined){where}; layers: "
-            f"{describe_layers(layers) or '(no channels)'}",
+            f"no beauty (R,G,B / RGBA / C / Ci / Combined){file.where}; layers: "
+            f"{describe_layers(file.layers) or '(no channels)'}",
             "Name it with --beauty LAYER or --beauty LAYER.R,LAYER.G,LAYER.B", separator=". ")
     flag = f"--beauty {named or 'R,G,B'}"
-    guessed = refuse_data(flag, beauty, where, data)
+    guessed = refuse_data(file, flag, beauty)
     return beauty, [looks_like_data_note(flag, beauty, guessed)] if guessed and named else []
 
 

@@ -8,9 +8,17 @@ where it holds data. What `aovs` finds the features by and `aov_option` the --ao
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from vfxdenoise.core.errors import ChannelError, NoLayerError
-from vfxdenoise.core.io.channel_names import CANDIDATES, COMPONENTS, SINGLE_COMPONENTS, split_channel
+from vfxdenoise.core.io.channel_names import (
+    CANDIDATES,
+    COMPONENTS,
+    SINGLE_COMPONENTS,
+    layers_of,
+    split_channel,
+)
 from vfxdenoise.core.io.feature_table import SIZES
 from vfxdenoise.core.io.layer_kinds import VECTORS, guessed_kind, known_kind
 
@@ -18,6 +26,37 @@ FLAG_HELP = "pass a layer name, comma-separated channels, or 'none'"
 # Blender's compositor result: a graded image with no AOVs of its own, never the render to denoise
 # when the one view layer beside it holds guides (`_past_composite`).
 COMPOSITE = "composite"
+
+
+@dataclass(frozen=True)
+class FileChannels:
+    """A file's channels as every lookup reads them: their names in file order (`names`), by layer
+    (`layers`: layer -> its components, `layers_of`), those holding IDs (`ids`: uint or Cryptomatte
+    channels, which no layer to denoise may be: `views.data_channels`) and the file for messages
+    (`where`: ' in render.1001.exr', '' for none)."""
+
+    names: tuple[str, ...]
+    layers: Mapping[str, list[str]]
+    ids: frozenset[str] = frozenset()
+    where: str = ""
+
+    @classmethod
+    def of(cls, channel_names: Sequence[str], source: str | None = None, ids: Collection[str] = ()
+           ) -> FileChannels:
+        """The channels `channel_names` of the file `source` names (None: unnamed), `ids` among them."""
+        names = tuple(channel_names)
+        return cls(names, layers_of(names), frozenset(ids), f" in {source}" if source else "")
+
+
+class _Flag(NamedTuple):
+    """A layer flag as its errors name it: its `option` (--albedo, --aov), what the layer it names is
+    read as (`role`: 'the albedo', 'an --aov layer'), the components that needs (`size`), and whether
+    it names a layer to denoise (`aov`: one that cannot be is written as rendered)."""
+
+    option: str
+    role: str
+    size: int
+    aov: bool
 
 
 def names_none(value: str | None) -> bool:
@@ -42,8 +81,8 @@ def view_layer_of(channels: Sequence[str]) -> str:
     return split_channel(channels[0])[0].rpartition(".")[0]
 
 
-def one_view_layer(found: Sequence[tuple[str, ...]], what: str, option: str, where: str,
-                   layers: Mapping[str, list[str]]) -> tuple[str, ...]:
+def one_view_layer(file: FileChannels, found: Sequence[tuple[str, ...]], *, what: str, option: str
+                   ) -> tuple[str, ...]:
     """The first of the channels `found` for `what`, refusing a choice between view layers (a
     Blender render's `FG.Combined` and `BG.Combined`): one layer's guides with another's beauty
     would be wrong, and only the user knows which view layer to denoise. The example offered is
@@ -52,12 +91,12 @@ def one_view_layer(found: Sequence[tuple[str, ...]], what: str, option: str, whe
     `Composite` none (`_past_composite`; `composite_note` says so)."""
     prefixes = list(dict.fromkeys(view_layer_of(channels) for channels in found))
     if len(prefixes) > 1:
-        rendered = _past_composite(found, layers)
+        rendered = _past_composite(found, file.layers)
         if rendered:
             return rendered
         names = [split_channel(channels[0])[0] for channels in found]
-        guided = [name for name in names if _has_guides(layers, name.rpartition(".")[0])]
-        raise ChannelError(f"several view layers{where} hold {what}: {', '.join(names)}",
+        guided = [name for name in names if _has_guides(file.layers, name.rpartition(".")[0])]
+        raise ChannelError(f"several view layers{file.where} hold {what}: {', '.join(names)}",
                            f"pick one with {option} (e.g. {option} {(guided or names)[0]}); the guides "
                            "come from the beauty's view layer, so denoise the others in runs of their own")
     return found[0]
@@ -106,8 +145,8 @@ def describe_layers(layers: Mapping[str, list[str]]) -> str:
                      for layer, components in layers.items())
 
 
-def named_channels(channels: Sequence[str], layers: Mapping[str, list[str]], feature: str, value: str,
-                   where: str, option: str | None = None, view_layer: str = "") -> tuple[str, ...] | None:
+def named_channels(file: FileChannels, feature: str, value: str, *, option: str | None = None,
+                   view_layer: str = "") -> tuple[str, ...] | None:
     """Channels named by a --<feature> flag (or `option`, an --aov option naming a layer read as
     `feature` is): 'none', 'a.R,a.G,a.B', a channel, or a layer name (a view layer's, `Combined` of
     `BG.Combined`: `view_layer`'s where given); a `NoLayerError` where it names none of those."""
@@ -115,6 +154,7 @@ def named_channels(channels: Sequence[str], layers: Mapping[str, list[str]], fea
     aov = option is not None
     option = option or f"--{feature}"
     flag = f"{option} {value}"
+    channels, where = file.names, file.where
     if names_none(value):
         if feature == "beauty":
             raise ChannelError("--beauty cannot be 'none': the beauty is what gets denoised; "
@@ -131,19 +171,19 @@ def named_channels(channels: Sequence[str], layers: Mapping[str, list[str]], fea
         return names
     if size == 1 and value in channels:
         return (value,)
-    candidates = _candidates(layers, value, view_layer)
+    candidates = _candidates(file.layers, value, view_layer)
     hint = "pass a layer name or its 3 channels" if aov else FLAG_HELP
-    role = f"an {option} layer" if aov else f"the {feature}"  # what the layer is taken as
+    taken_as = _Flag(option, f"an {option} layer" if aov else f"the {feature}", size, aov)
     if not candidates:
-        raise (_channel_error(channels, layers, value, option, where, size, role)
-               or NoLayerError(f"{flag}: no layer '{value}'{where}; layers: {describe_layers(layers)}"
+        raise (_channel_error(file, value, taken_as)
+               or NoLayerError(f"{flag}: no layer '{value}'{where}; layers: {describe_layers(file.layers)}"
                                 f" ({hint})"))
-    found = [picked for picked in (feature_channels(layers, layer, feature) for layer in candidates)
+    found = [picked for picked in (feature_channels(file.layers, layer, feature) for layer in candidates)
              if picked]
     if found:
         whole = [picked for picked in found if split_channel(picked[0])[0].lower() == value.lower()]
-        return whole[0] if whole else one_view_layer(found, f"'{value}'", option, where, layers)
-    raise _components_error(flag, option, candidates[0], layers[candidates[0]], where, size, role, aov)
+        return whole[0] if whole else one_view_layer(file, found, what=f"'{value}'", option=option)
+    raise _components_error(file, value, candidates[0], taken_as)
 
 
 def _candidates(layers: Mapping[str, list[str]], value: str, view_layer: str = "") -> list[str]:
@@ -155,50 +195,51 @@ def _candidates(layers: Mapping[str, list[str]], value: str, view_layer: str = "
     return candidates
 
 
-def _channel_error(channels: Sequence[str], layers: Mapping[str, list[str]], value: str, option: str,
-                   where: str, size: int, role: str) -> ChannelError | None:
-    """The error for `option value`, which names no layer, where `value` is a channel (a bare `Z`, a
-    layer's `diffuse.R`): one component, not a layer of the `size` components `role` needs; None
+def _channel_error(file: FileChannels, value: str, flag: _Flag) -> ChannelError | None:
+    """The error for `flag`'s `value`, which names no layer, where it is a channel (a bare `Z`, a
+    layer's `diffuse.R`): one component, not a layer of the components `flag.role` needs; None
     where it is no channel either."""
-    channel = next((c for c in channels if c.lower() == value.lower()), None)
+    channel = next((c for c in file.names if c.lower() == value.lower()), None)
     if channel is None:
         return None
-    flag = f"{option} {value}"
+    option, size, where = flag.option, flag.size, file.where
+    given = f"{option} {value}"
     if size == 1:  # spelt in another case: `value in channels` takes it as spelt
-        return ChannelError(f"{flag}: no channel '{value}'{where}; channel names are case-sensitive: "
+        return ChannelError(f"{given}: no channel '{value}'{where}; channel names are case-sensitive: "
                             f"{option} {channel}")
     owner = split_channel(channel)[0]
     of = f"layer '{owner}'" if owner else "the unnamed layer"
-    listed = ",".join(f"{owner}.{c}" if owner else c for c in layers[owner])
-    layer = f" (e.g. {option} {owner})" if owner and len(layers[owner]) >= size else ""
-    return ChannelError(f"{flag}: '{channel}' is a channel{where}, one component of {of} ({listed}), not "
-                        f"a layer: {role} needs {size}; name a layer of {size} components{layer} or "
+    listed = ",".join(f"{owner}.{c}" if owner else c for c in file.layers[owner])
+    layer = f" (e.g. {option} {owner})" if owner and len(file.layers[owner]) >= size else ""
+    return ChannelError(f"{given}: '{channel}' is a channel{where}, one component of {of} ({listed}), not "
+                        f"a layer: {flag.role} needs {size}; name a layer of {size} components{layer} or "
                         f"list {size} channels, comma-separated")
 
 
-def _components_error(flag: str, option: str, layer: str, components: Sequence[str], where: str, size: int,
-                      role: str, aov: bool) -> ChannelError:
-    """The error for `flag` (`option` and a value), which named `layer`, whose components are not
-    recognised as `role`'s: listing `size` of them is offered where it has that many, else that it
-    cannot serve as `role` (an `aov` layer: that it is written as rendered)."""
-    named = f"layer '{layer}'{where}"
+def _components_error(file: FileChannels, value: str, layer: str, flag: _Flag) -> ChannelError:
+    """The error for `flag`'s `value`, which named `layer`, whose components are not recognised
+    as `flag.role`'s: listing as many of them as it needs is offered where it has that many, else
+    that it cannot serve (a layer to denoise: that it is written as rendered)."""
+    option, role, size = flag.option, flag.role, flag.size
+    components = file.layers[layer]
+    given, named = f"{option} {value}", f"layer '{layer}'{file.where}"
     if len(components) >= size:
         return ChannelError(
-            f"{flag}: {named} has no components recognised for {role} (components: "
+            f"{given}: {named} has no components recognised for {role} (components: "
             f"{','.join(components)}); list {size} of them instead, e.g. "
             f"{option} {','.join(f'{layer}.{c}' if layer else c for c in components[:size])}")
     held = f"{len(components)} component{'s' if len(components) != 1 else ''} ({','.join(components)})"
-    rest = ("so it cannot be denoised: it is written as rendered" if aov
+    rest = ("so it cannot be denoised: it is written as rendered" if flag.aov
             else f"so it cannot be {role}: name another layer")
-    return ChannelError(f"{flag}: {named} has {held}, and {role} needs {size}, {rest}")
+    return ChannelError(f"{given}: {named} has {held}, and {role} needs {size}, {rest}")
 
 
-def refuse_data(flag: str, picked: Sequence[str], where: str, data: Collection[str]) -> str | None:
+def refuse_data(file: FileChannels, flag: str, picked: Sequence[str]) -> str | None:
     """ChannelError if a layer to denoise, named with `flag` (`--aov NAME`), is known to hold data
     (`known_kind`: IDs, positions, normals, motion...) rather than light; what it only looks like
     it holds (`guessed_kind`), else None."""
-    kind = known_kind(picked, data)
-    if kind and set(picked) & set(data):
+    kind, where = known_kind(picked, file.ids), file.where
+    if kind and set(picked) & file.ids:
         raise ChannelError(f"{flag}: {','.join(picked)}{where} holds IDs, not light (a "
                            "Cryptomatte layer, or stored as uint), which denoising would "
                            "corrupt; name light layers only")

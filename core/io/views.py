@@ -232,7 +232,8 @@ def resolve_views(specs: Sequence[oiio.ImageSpec], overrides: Mapping[str, str |
             continue
         where = f"{source}, view {view.name}" if source and view.name else (source or None)
         try:
-            layers = resolve_layers(list(view.channels), overrides, where, aovs, data_channels(specs, view))
+            layers = resolve_layers(list(view.channels), overrides, where, aovs=aovs,
+                                    data=data_channels(specs, view))
         except ChannelError:
             if index == 0 or view.name in only or _has_beauty(view, overrides):
                 raise
