@@ -26,6 +26,7 @@ from collections import abc
 from collections.abc import Iterable
 
 from vfxdenoise.core.errors import MissingFramesError, SequenceError, SequenceUsageError, UsageError
+from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.io.frame_pattern import NotRead, not_files_text
 from vfxdenoise.core.io.sequence import (
     MAX_FRAMES,
@@ -37,7 +38,7 @@ from vfxdenoise.core.io.sequence import (
     parse_frame_spec,
     sorted_unique,
 )
-from vfxdenoise.core.temporal_window import common_step, window_frames
+from vfxdenoise.core.temporal_window import common_step, window_frames, window_reach
 
 
 def frames_to_write(frames: str | list[int] | None, context: list[int] | None,
@@ -116,7 +117,8 @@ def frames_in_context(sequence: SequenceOnDisk, context: list[int] | None) -> li
 
 
 def check_missing(sequence: SequenceOnDisk, asked: Iterable[int], policy: str, context: list[int] | None,
-                  job: list[int] | None = None, option: str = "--frames") -> None:
+                  job: list[int] | None = None, option: str = "--frames", *,
+                  radius: int | None = None) -> None:
     """Refuse frames `asked` that are not on disk, as --missing `policy` says: under every policy,
     frames none of which is on disk or within the shot (a --frames typo; with a `context`, which
     names the render's range, frames in it may all be still to render, so only under `error`,
@@ -126,13 +128,15 @@ def check_missing(sequence: SequenceOnDisk, asked: Iterable[int], policy: str, c
     runs as the whole job does. As fast as the frames on disk are few, for a range however long.
     Missing frames on disk under another padding are refused first, under every policy
     (`refuse_other_padding`: the one listing of the folder), and without a `context` frames
-    under another padding just beside the frames on disk (`refuse_other_padding_beside`). A
-    refusal of the frames as a typo names the `option` that asked them (`frames_option`), or
-    --job-frames where the job's are."""
+    under another padding just beside the frames on disk (`refuse_other_padding_beside`), where
+    windows of temporal `radius` read that far (`end_reach`): --temporal-radius as given, None for
+    the shipped models' (the weights, which may record another, are read after the frames are
+    checked). A refusal of the frames as a typo names the `option` that asked them
+    (`frames_option`), or --job-frames where the job's are."""
     asked = sorted_unique(asked)
     missing = sequence.missing(asked)
     refuse_other_padding(sequence.pattern, missing)
-    if context is None and _reaches_an_end(sequence, asked):
+    if context is None and _reaches_an_end(sequence, asked, radius):
         refuse_other_padding_beside(sequence)
     if context is None or (policy == "error" and missing):
         refuse_frames_off_the_shot(sequence, *_typo_frames(asked, option, context, job))
@@ -275,16 +279,20 @@ def refuse_other_padding(pattern: FramePattern, missing: Iterable[int]) -> None:
         raise MissingFramesError(_not_read_message(pattern, missing, found), missing)
 
 
-# Frames from the shot's first or last frame on disk whose windows may read past it (2K at a
-# shot's end, K = 2 for the shipped models): only a run writing them is refused for frames
-# under another padding beside the shot, so a farm chunk in the middle of the shot runs.
-END_REACH = 4
+def end_reach(radius: int) -> int:
+    """How far from the shot's first or last frame on disk a window of `radius` reads: a frame at
+    the end takes on its one side what it lacks on the other (`window_reach`), 2 x radius. Only a
+    run writing a frame that near an end is refused for frames under another padding beside the
+    shot, so that a farm chunk in the middle of the shot runs."""
+    return window_reach(radius, past=0, future=2 * radius)[1]
 
 
-def _reaches_an_end(sequence: SequenceOnDisk, asked: abc.Sequence) -> bool:
-    """Whether any frame of sorted `asked` lies within END_REACH of the first or last frame on
-    disk: its first or last does (a range's ends, not each of its frames)."""
-    return bool(asked) and (asked[0] <= sequence.first + END_REACH or asked[-1] >= sequence.last - END_REACH)
+def _reaches_an_end(sequence: SequenceOnDisk, asked: abc.Sequence, radius: int | None) -> bool:
+    """Whether any frame of sorted `asked` lies within `end_reach(radius)` of the first or last
+    frame on disk (None: the shipped models' radius): its first or last does (a range's ends, not
+    each of its frames)."""
+    reach = end_reach(InputLayout.temporal_radius if radius is None else radius)
+    return bool(asked) and (asked[0] <= sequence.first + reach or asked[-1] >= sequence.last - reach)
 
 
 def refuse_other_padding_beside(sequence: SequenceOnDisk) -> None:

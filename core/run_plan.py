@@ -449,7 +449,7 @@ def _frames_asked(in_pattern: FramePattern, frames: str | list[int] | None, conf
     refuse_outside_job(asked, job)
     usable = frames_in_context(sequence, context)
     option = frames_option(frames, context)
-    check_missing(sequence, asked, config.missing, context, job, option)
+    check_missing(sequence, asked, config.missing, context, job, option, radius=config.temporal_radius)
     wanted = list(asked)
     readable = set(usable)  # layer options the frames lack: once, on the frames it reads first
     first_reads = tuple(dict.fromkeys([*(f for f in wanted if f in readable), *usable]))

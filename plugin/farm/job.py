@@ -186,7 +186,7 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
     on_disk = _frames_on_disk(pattern, frames, context)
     wanted = _job_frames(pattern, frames, context, on_disk)
     _check_on_disk(pattern, wanted, options.missing or "error", context, on_disk,
-                   frames_option(frames, context))
+                   frames_option(frames, context), radius=options.temporal_radius)
     pin, weights = model_pin(options.model, model_sha256)
     input_token = typed_token(input_pattern, pattern)
     return FarmJob(
@@ -450,12 +450,14 @@ def _job_frames(pattern: FramePattern, frames: str | None, context: list[int] | 
 
 
 def _check_on_disk(pattern: FramePattern, wanted: list[int] | range, missing_policy: str,
-                   context: list[int] | None, on_disk: _OnDisk | None, option: str = "--frames") -> None:
+                   context: list[int] | None, on_disk: _OnDisk | None, option: str = "--frames", *,
+                   radius: int | None) -> None:
     """Refuse job frames not on disk where some task's seq would (`check_missing`, under
     --missing `missing_policy`), frames under another padding just beside the shot included: a
-    task refuses those when its frames' first or last lies near the shot's ends, and one task's
-    does exactly when the job's does, its chunks being the job's frames. Where seq would refuse
-    but the farm need not: with --context-frames under --missing error the job may be submitted
+    task refuses those when its frames' first or last lies within its windows' reach of the
+    shot's ends (of temporal `radius`, as `check_missing` takes it), and one task's does exactly
+    when the job's does, its chunks being the job's frames. Where seq would refuse but the farm
+    need not: with --context-frames under --missing error the job may be submitted
     with the render (docs/farm.md), and its tasks refuse until their frames and neighbours are
     rendered and are retried, so only warn, but for frames between those of a render on twos,
     which no render writes (`refuse_never_rendered`, naming the `option` that asked the frames); an
@@ -470,7 +472,7 @@ def _check_on_disk(pattern: FramePattern, wanted: list[int] | range, missing_pol
                                   frames_to_come(context, None, option))
         _warn_not_rendered(pattern, sorted(set(wanted) - set(on_disk.frames)))
     elif on_disk.frames:
-        check_missing(on_disk.sequence(pattern), wanted, missing_policy, context)
+        check_missing(on_disk.sequence(pattern), wanted, missing_policy, context, radius=radius)
     elif missing_policy == "error":
         which = (f"frame {wanted[0]} of {pattern.text} is not on disk yet: render it first"
                  if len(wanted) == 1 else f"none of frames {format_frames(wanted)} of {pattern.text} "

@@ -11,8 +11,8 @@ from sequence_folders import count_listings, touch_frames
 
 from vfxdenoise.core.errors import MissingFramesError, SequenceError, SequenceUsageError, UsageError
 from vfxdenoise.core.frame_choice import (
-    END_REACH,
     check_missing,
+    end_reach,
     frames_in_context,
     frames_option,
     frames_to_come,
@@ -25,6 +25,7 @@ from vfxdenoise.core.frame_choice import (
     refuse_outside_job,
     refuse_stray_span,
 )
+from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.io.sequence import (
     MAX_FRAMES,
     FramePattern,
@@ -676,14 +677,34 @@ def test_frames_under_another_padding_apart_from_the_shot_are_not_refused(tmp_pa
 def test_frames_under_another_padding_beside_the_shot_refuse_only_a_run_near_its_ends(tmp_path):
     """render.1.exr-render.1100.exr read as render.####.exr: every farm chunk of the shot was
     refused, 1050-1059 too, whose windows reach nowhere near frame 999; now only a run writing a
-    frame within END_REACH of the shot's first or last frame on disk is."""
+    frame within `end_reach` of the shot's first or last frame on disk is: 4 frames at the shipped
+    models' radius of 2."""
     touch_frames(parse_pattern(tmp_path / "r.#.exr"), range(990, 1101))
     sequence = find_sequence(parse_pattern(tmp_path / "r.####.exr"))
+    reach = end_reach(InputLayout.temporal_radius)
+    assert reach == 4
     check_missing(sequence, range(1050, 1060), "error", None, job=list(range(1000, 1101)))
-    check_missing(sequence, range(1000 + END_REACH + 1, 1010), "error", None)
-    for near_an_end in (range(1000, 1010), range(1000 + END_REACH, 1010)):
+    check_missing(sequence, range(1000 + reach + 1, 1010), "error", None)
+    for near_an_end in (range(1000, 1010), range(1000 + reach, 1010)):
         with pytest.raises(MissingFramesError, match=r"\(990-999\) are on disk just beside"):
             check_missing(sequence, near_an_end, "error", None)
+
+
+@pytest.mark.parametrize(("radius", "reach"), [(0, 0), (1, 2), (3, 6)])
+def test_how_near_the_ends_a_run_is_refused_for_other_padding_beside_follows_its_temporal_radius(
+        tmp_path, radius, reach):
+    """A window of radius K reads up to 2K frames past a shot's end (`window_reach`): a run at
+    --temporal-radius 1 writing 1003-1009 of a shot from 1000 reads no further than 1001, so the
+    frames beside it are no concern; one of radius 3 writing 1006 on reads 1000. END_REACH held 4
+    (twice the shipped radius) for every radius."""
+    touch_frames(parse_pattern(tmp_path / "r.#.exr"), range(990, 1101))
+    sequence = find_sequence(parse_pattern(tmp_path / "r.####.exr"))
+    assert end_reach(radius) == reach
+    check_missing(sequence, range(1000 + reach + 1, 1010), "error", None, radius=radius)
+    check_missing(sequence, range(1090, 1100 - reach), "error", None, radius=radius)
+    for near_an_end in (range(1000 + reach, 1010), range(1090, 1101 - reach)):
+        with pytest.raises(MissingFramesError, match=r"\(990-999\) are on disk just beside"):
+            check_missing(sequence, near_an_end, "error", None, radius=radius)
 
 
 def test_one_frame_outside_is_said_in_the_singular():

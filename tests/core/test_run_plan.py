@@ -285,6 +285,21 @@ def test_a_run_pinned_to_other_weights_is_refused_and_the_right_ones_are_recorde
         assert spec.getattribute(provenance.MODEL_SHA256_ATTRIBUTE) == sha
 
 
+def test_a_run_near_the_shots_start_is_judged_for_other_padding_beside_it_by_its_temporal_radius(
+        tmp_path, tiny_weights):
+    """render.999.exr beside render.1000-1020 of render.####.exr: a run writing 1003-1010 at
+    --temporal-radius 1 reads no further back than 1001 and is planned; at the shipped radius
+    (2) its windows reach 999's place, and it is refused, as 1002-1010 is at radius 1."""
+    pattern = write_sequence(tmp_path / "shot", frames=range(999, 1021), height=8, width=8)
+    (tmp_path / "shot" / "render.0999.exr").rename(tmp_path / "shot" / "render.999.exr")
+    out = str(tmp_path / "out" / "d.####.exr")
+    one = EngineConfig(device="cpu", model=str(tiny_weights), temporal_radius=1)
+    assert plan_run(pattern, out, "1003-1010", one).radius == 1
+    for frames, config in (("1003-1010", dataclasses.replace(one, temporal_radius=None)), ("1002-1010", one)):
+        with pytest.raises(MissingFramesError, match=r"\(999\) are on disk just beside"):
+            plan_run(pattern, out, frames, config)
+
+
 @pytest.mark.parametrize("policy", ["error", "hold", "skip"])
 def test_a_neighbour_to_come_on_disk_under_another_padding_is_refused_under_every_policy(
         tmp_path, tiny_weights, policy):

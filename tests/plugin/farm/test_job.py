@@ -14,7 +14,8 @@ from sequence_folders import count_listings, touch_frames
 
 from vfxdenoise.cli.main import cli
 from vfxdenoise.core.errors import FarmError, MissingFramesError
-from vfxdenoise.core.frame_choice import END_REACH
+from vfxdenoise.core.frame_choice import end_reach
+from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.io.sequence import default_output_pattern, format_frames, parse_pattern
 from vfxdenoise.plugin.farm.job import (
     FarmJob,
@@ -266,18 +267,32 @@ def test_a_job_over_frames_under_another_padding_beside_the_shot_is_refused_as_i
 
 
 def test_a_job_whose_frames_lie_apart_from_the_shots_ends_or_other_padding_is_accepted(tmp_path):
-    """Only a job with a frame within END_REACH of the shot's first or last frame on disk has a
+    """Only a job with a frame within `end_reach` of the shot's first or last frame on disk has a
     task that refuses; files under another padding past a gap from the shot are left alone."""
     pattern = _shot_beside_another_padding(tmp_path, last=1030)
-    middle = f"{1001 + END_REACH + 1}-{1030 - END_REACH - 1}"
+    reach = end_reach(InputLayout.temporal_radius)  # the shipped models' radius, 2: 4 frames
+    middle = f"{1001 + reach + 1}-{1030 - reach - 1}"
     assert build_job(pattern.text, frames=middle, chunk=3).frames == tuple(
-        range(1001 + END_REACH + 1, 1030 - END_REACH))
-    for near_an_end in (f"{1001 + END_REACH}-1010", f"1020-{1030 - END_REACH}"):
+        range(1001 + reach + 1, 1030 - reach))
+    for near_an_end in (f"{1001 + reach}-1010", f"1020-{1030 - reach}"):
         with pytest.raises(MissingFramesError, match=r"\(1000\) are on disk just beside"):
             build_job(pattern.text, frames=near_an_end)
     (pattern.directory / "render.01000.exr").rename(pattern.directory / "render.00990.exr")
     (pattern.directory / "render.01040.exr").touch()
     assert build_job(pattern.text).frames == tuple(range(1001, 1031))
+
+
+def test_a_jobs_frames_near_the_shots_ends_are_judged_by_the_temporal_radius_its_tasks_run(tmp_path):
+    """A job at --temporal-radius 1 whose first frame lies 3 after the shot's reads nothing beside
+    it (a window reaches 2 frames past an end), so its tasks run and it is accepted; at the
+    model's radius (2: 4 frames) it is refused, as its first task would be."""
+    pattern = _shot_beside_another_padding(tmp_path, last=1030)
+    assert build_job(pattern.text, frames="1004-1010", options=SeqOptions(temporal_radius=1)).frames == tuple(
+        range(1004, 1011))
+    with pytest.raises(MissingFramesError, match=r"\(1000\) are on disk just beside"):
+        build_job(pattern.text, frames="1004-1010")
+    with pytest.raises(MissingFramesError, match=r"\(1000\) are on disk just beside"):
+        build_job(pattern.text, frames="1003-1010", options=SeqOptions(temporal_radius=1))
 
 
 def test_a_jobs_refusal_over_other_padding_is_what_seq_says_running_its_first_task(tmp_path):
