@@ -17,7 +17,7 @@ from vfxdenoise.cli.options import layer_options, layer_overrides
 from vfxdenoise.core.engine_config import ALPHA_DENOISE, ALPHA_MODES, ALPHA_RENDERED, EngineConfig
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.features import opaque_in_file
-from vfxdenoise.core.frame_choice import other_padding_text
+from vfxdenoise.core.frame_choice_messages import other_padding_text
 from vfxdenoise.core.guide_windows import UncoveredGuides, uncovered_in_header
 from vfxdenoise.core.io.aov_option import AovName, aov_names
 from vfxdenoise.core.io.aovs import FeatureKey, LayerMap

@@ -14,20 +14,34 @@ asked. Once a run has planned its windows, frames of the render's range, else of
 that they would read and are not on disk yet are refused likewise: under --missing error, and
 under every policy where on disk under another padding (`neighbours_to_come`,
 `refuse_neighbours_to_come`). The patterns, frame specs and frames on disk
-these read are `core.io.sequence`'s.
+these read are `core.io.sequence`'s; the words of the refusals `frame_choice_messages`'.
 """
 
 from __future__ import annotations
 
 import bisect
 import dataclasses
-import itertools
 from collections import abc
 from collections.abc import Iterable
 
 from vfxdenoise.core.errors import MissingFramesError, SequenceError, SequenceUsageError, UsageError
+from vfxdenoise.core.frame_choice_messages import (
+    absent_text,
+    beside_message,
+    missing_message,
+    none_on_disk,
+    not_read_message,
+    not_read_text,
+    outside_context_message,
+    outside_job_message,
+    stepped_advice,
+    stepped_to_come_message,
+    stray_span_message,
+    to_come_message,
+    wait_for_render,
+)
 from vfxdenoise.core.input_layout import InputLayout
-from vfxdenoise.core.io.frame_pattern import NotRead, not_files_text
+from vfxdenoise.core.io.frame_pattern import NotRead
 from vfxdenoise.core.io.sequence import (
     MAX_FRAMES,
     FramePattern,
@@ -38,7 +52,7 @@ from vfxdenoise.core.io.sequence import (
     parse_frame_spec,
     sorted_unique,
 )
-from vfxdenoise.core.temporal_window import common_step, window_frames, window_reach
+from vfxdenoise.core.temporal_window import common_step, on_step, stepped_spec, window_frames, window_reach
 
 
 def frames_to_write(frames: str | list[int] | None, context: list[int] | None,
@@ -70,16 +84,6 @@ def frames_option(frames: str | list[int] | None, context: list[int] | None) -> 
     return "--context-frames" if frames is None and context else "--frames"
 
 
-def _frames(frames: list[int]) -> str:
-    """'frame 1001' or 'frames 1001-1003'."""
-    return f"frame{'s' if len(frames) > 1 else ''} {format_frames(frames)}"
-
-
-def _lie(frames: list[int]) -> str:
-    """The verb agreeing with `_frames`: 'lies' or 'lie'."""
-    return "lie" if len(frames) > 1 else "lies"
-
-
 def refuse_outside_context(wanted: Iterable[int], context: list[int] | None, of: str = "") -> None:
     """Raise UsageError for frames of `wanted` outside `context` (--context-frames, the render's
     range: the only frames read as neighbours), naming them and whose they are (`of`, e.g. 'the
@@ -89,10 +93,7 @@ def refuse_outside_context(wanted: Iterable[int], context: list[int] | None, of:
     members = set(context)
     outside = [frame for frame in wanted if frame not in members]
     if outside:
-        raise UsageError(f"{_frames(outside)}{f' of {of}' if of else ''} {_lie(outside)} outside "
-                         f"--context-frames {format_frames(context)}: pass --frames within it (without "
-                         "--frames, the frames of --context-frames are denoised), or widen it to the "
-                         "render's range")
+        raise UsageError(outside_context_message(outside, context, of))
 
 
 def refuse_outside_job(wanted: Iterable[int], job: list[int] | None) -> None:
@@ -103,9 +104,7 @@ def refuse_outside_job(wanted: Iterable[int], job: list[int] | None) -> None:
         return
     outside = not_among(sorted(set(job)), wanted)
     if outside:
-        raise UsageError(f"{_frames(outside)} {_lie(outside)} outside --job-frames {format_frames(job)}, "
-                         "the frames of the farm job this run is one task of: pass the task's frames "
-                         "as --frames and the whole job's as --job-frames, or leave --job-frames out")
+        raise UsageError(outside_job_message(outside, job))
 
 
 def frames_in_context(sequence: SequenceOnDisk, context: list[int] | None) -> list[int]:
@@ -213,40 +212,20 @@ def refuse_neighbours_to_come(pattern: FramePattern, absent: list[int], to_come:
         raise MissingFramesError(f"{never}; --missing hold or --missing skip would denoise them without "
                                  "those neighbours.", absent)
     raise MissingFramesError(
-        f"{_absent_text(pattern, absent, to_come)}. Denoise once the render has written them "
-        f"{_wait_for_render(to_come)}, or pass --missing hold (use the nearest frame) or --missing skip.",
+        f"{absent_text(pattern, absent, to_come)}. Denoise once the render has written them "
+        f"{wait_for_render(to_come)}, or pass --missing hold (use the nearest frame) or --missing skip.",
         absent)
-
-
-def _absent_text(pattern: FramePattern, absent: list[int], to_come: ToCome) -> str:
-    """That the frames `absent` of `to_come` are not on disk and the frames to denoise read them."""
-    return (f"{len(absent)} frame(s) of {pattern.text} within {to_come.option} are not on disk: "
-            f"{format_frames(absent)}, and the frames to denoise read them as neighbours")
 
 
 def _never_rendered_neighbours(pattern: FramePattern, absent: list[int], to_come: ToCome,
                                asked: abc.Sequence[int], on_disk: abc.Sequence[int]) -> str:
     """Where the frames `on_disk` of `to_come` are a render on Ns and `absent` lie between them
     (`_render_step`): that they are never rendered, and the range and the frames `asked` in steps
-    (`_stepped_advice`); '' where they may be still to come."""
+    (`stepped_advice`); '' where they may be still to come."""
     step = _render_step(on_disk, absent, to_come) if on_disk else None
     if step is None:
         return ""
-    return f"{_absent_text(pattern, absent, to_come)}: {_stepped_advice(sorted_unique(asked), to_come, step)}"
-
-
-def _wait_for_render(to_come: ToCome, render_spec: str = "", option: str = "--frames") -> str:
-    """How to wait for frames of `to_come` the render has not written yet, after 'Denoise once the
-    render has written them': a job depending on the whole render, or the farm's retries; or fix
-    the range that named them, to `render_spec` (the frames on disk) where given, with the frames
-    asked by `option` within it where --frames named them (refused outside it otherwise)."""
-    if to_come.option == "--context-frames":
-        frames = " and --frames within it" if option == "--frames" else ""
-        fix = (f", or pass --context-frames {render_spec}{frames} if that is the render's range"
-               if render_spec else "")
-        return f"(a job that depends on the whole render){fix}"
-    return ("(the farm retries this task), narrow the job's frames (--job-frames, the Frames it was "
-            "submitted with) to those the render writes")
+    return f"{absent_text(pattern, absent, to_come)}: {stepped_advice(sorted_unique(asked), to_come, step)}"
 
 
 def neighbours_to_come_warning(pattern: FramePattern, absent: list[int], to_come: ToCome, policy: str, *,
@@ -276,7 +255,7 @@ def refuse_other_padding(pattern: FramePattern, missing: Iterable[int]) -> None:
     missing = sorted_unique(missing)
     found = pattern.not_read(_members(missing)) if missing else NotRead()  # no listing for none
     if found:
-        raise MissingFramesError(_not_read_message(pattern, missing, found), missing)
+        raise MissingFramesError(not_read_message(pattern, missing, found), missing)
 
 
 def end_reach(radius: int) -> int:
@@ -307,7 +286,7 @@ def refuse_other_padding_beside(sequence: SequenceOnDisk) -> None:
     listing of its own: `find_sequence`'s found them."""
     beside = other_padding_beside(sequence)
     if beside:
-        raise MissingFramesError(_beside_message(sequence, beside), sorted(beside))
+        raise MissingFramesError(beside_message(sequence, beside), sorted(beside))
 
 
 def other_padding_beside(sequence: SequenceOnDisk) -> dict[int, str]:
@@ -337,7 +316,7 @@ def other_padding_note(pattern: FramePattern, missing: Iterable[int], limit: int
     or have something that is no file at their name (`FramePattern.not_read`: one listing of the
     folder), and what to do, e.g. '1002 is on disk as r.01002.exr (5-digit padding): rename it to
     r.1002.exr'; '' for none."""
-    return _not_read_text(pattern, pattern.not_read(_members(missing)), limit)
+    return not_read_text(pattern, pattern.not_read(_members(missing)), limit)
 
 
 def refuse_frames_off_the_shot(sequence: SequenceOnDisk, wanted: Iterable[int],
@@ -352,7 +331,7 @@ def refuse_frames_off_the_shot(sequence: SequenceOnDisk, wanted: Iterable[int],
     nearest = bisect.bisect_left(asked, sequence.first)  # the first asked frame from the shot's on
     if not asked or (nearest < len(asked) and asked[nearest] <= sequence.last):
         return
-    raise _none_on_disk(sequence, asked, option)
+    raise none_on_disk(sequence, asked, option)
 
 
 def refuse_stray_span(sequence: SequenceOnDisk, wanted: Iterable[int],
@@ -370,7 +349,7 @@ def refuse_stray_span(sequence: SequenceOnDisk, wanted: Iterable[int],
     gap = (shot[-1], strays[0]) if shot[-1] < strays[0] else (strays[-1], shot[0])
     missing = sequence.missing(asked) if missing is None else missing
     if asked[0] <= gap[0] and asked[-1] >= gap[1] and len(missing) > limit:
-        raise MissingFramesError(_stray_span_message(sequence, missing, shot, strays), missing)
+        raise MissingFramesError(stray_span_message(sequence, missing, shot, strays), missing)
 
 
 def _refuse_missing(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int],
@@ -390,10 +369,10 @@ def _refuse_missing(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing:
     refuse_stray_span(sequence, asked, missing)
     if to_come is not None:
         refuse_never_rendered(sequence, asked, dataclasses.replace(to_come, asked_by=option), missing)
-        raise MissingFramesError(_to_come_message(sequence, asked, missing, to_come, option), missing)
+        raise MissingFramesError(to_come_message(sequence, asked, missing, to_come, option), missing)
     if len(missing) == len(asked):
-        raise _none_on_disk(sequence, asked, option, offer_hold_or_skip=True)
-    raise MissingFramesError(_missing_message(sequence, asked, missing, _stepped_on_disk(sequence, asked)),
+        raise none_on_disk(sequence, asked, option, offer_hold_or_skip=True)
+    raise MissingFramesError(missing_message(sequence, asked, missing, _stepped_on_disk(sequence, asked)),
                              missing)
 
 
@@ -407,16 +386,16 @@ def refuse_never_rendered(sequence: SequenceOnDisk, asked: abc.Sequence[int], to
     missing = sequence.missing(asked) if missing is None else missing
     step = _render_step(sequence.frames, missing, to_come) if missing else None
     if step is not None:
-        raise MissingFramesError(_stepped_to_come_message(sequence, asked, missing, to_come, step), missing)
+        raise MissingFramesError(stepped_to_come_message(sequence, asked, missing, to_come, step), missing)
 
 
 def _stepped_on_disk(sequence: SequenceOnDisk, asked: abc.Sequence[int]) -> tuple[str, int] | None:
-    """`_stepped_spec` of the frames on disk from the first asked to the last, where all of them
+    """`stepped_spec` of the frames on disk from the first asked to the last, where all of them
     are asked: then the missing frames are those between, and that spec narrows --frames to the
     frames rendered."""
     on_disk = sequence.frames[bisect.bisect_left(sequence.frames, asked[0]):
                               bisect.bisect_right(sequence.frames, asked[-1])]
-    stepped = _stepped_spec(on_disk)
+    stepped = stepped_spec(on_disk)
     members = _members(asked)
     return stepped if stepped and all(frame in members for frame in on_disk) else None
 
@@ -424,219 +403,15 @@ def _stepped_on_disk(sequence: SequenceOnDisk, asked: abc.Sequence[int]) -> tupl
 def _render_step(on_disk: abc.Sequence[int], missing: abc.Sequence[int], to_come: ToCome
                  ) -> tuple[int, int] | None:
     """(first frame, N) where the frames `on_disk` of `to_come` (the render's range or the farm
-    job's) are one in every N (`_stepped_spec`) and none of `missing` falls on that step: a
+    job's) are one in every N (`stepped_spec`) and none of `missing` falls on that step: a
     render on Ns, whose frames between are never written, not frames still to come; else None."""
     on_disk = sorted(set(on_disk) & set(to_come.frames))
-    stepped = _stepped_spec(on_disk)
-    if stepped is None or any(_on_step(frame, (on_disk[0], stepped[1])) for frame in missing):
+    stepped = stepped_spec(on_disk)
+    if stepped is None or any(on_step(frame, (on_disk[0], stepped[1])) for frame in missing):
         return None
     return on_disk[0], stepped[1]
-
-
-def _on_step(frame: int, step: tuple[int, int]) -> bool:
-    """Whether `frame` is one that a render on Ns from `step`'s (first frame, N) writes."""
-    return (frame - step[0]) % step[1] == 0
-
-
-def _stepped_spec(frames: abc.Sequence[int]) -> tuple[str, int] | None:
-    """('A-BxN', N) where sorted `frames` are evenly stepped by N, 2 or more (a render on twos,
-    threes...: `common_step`), and at least 3 of them (two frames with a gap may be one frame
-    failing to render); else None."""
-    step = common_step(frames) if len(frames) >= 3 else 0
-    return (f"{frames[0]}-{frames[-1]}x{step}", step) if step >= 2 else None
 
 
 def _members(frames: Iterable[int]) -> abc.Container:
     """`frames` for fast membership tests: a FrameRuns (a stray frame's span) as it is, else a set."""
     return frames if isinstance(frames, FrameRuns) else set(frames)
-
-
-# --- the refusals' wording -------------------------------------------------------------------------
-
-def _none_on_disk(sequence: SequenceOnDisk, asked: abc.Sequence[int], option: str = "--frames",
-                  offer_hold_or_skip: bool = False) -> MissingFramesError:
-    """The refusal of frames `asked` (by `option`) none of which is on disk: the frames that
-    are and the `option` value that names them (`_shot_spec`), then, for frames within the
-    shot's gaps (`offer_hold_or_skip`), --missing hold and skip."""
-    hold_or_skip = (", or pass --missing hold (use the nearest frame) or --missing skip to fill the gap"
-                    if offer_hold_or_skip else "")
-    return MissingFramesError(
-        f"{_which_missing(sequence, asked, asked)}; frames on disk: {format_frames(sequence.frames)}. "
-        f"Fix {option} (e.g. {option} {_shot_spec(sequence)}){hold_or_skip}", asked)
-
-
-def _missing_message(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int],
-                     stepped: tuple[str, int] | None) -> str:
-    """Frames `missing` of sorted `asked` among others on disk: the --frames of a render on twos
-    (`stepped`: `_stepped_on_disk`) offered before hold and skip, which would fill the numbers
-    between; for frames asked before the shot's first frame or after its last, the --frames
-    within it (`_past_the_ends`)."""
-    text = f"{len(missing)} frame(s) of {sequence.pattern.text} are missing: {format_frames(missing)}."
-    if stepped:
-        return (f"{text} The frames on disk are one in every {stepped[1]} ({stepped[0]}): "
-                f"pass --frames {stepped[0]} to denoise just those (each without temporal "
-                "context), or re-render the frames between; --missing hold would write the nearest "
-                "frame under each missing number, --missing skip would leave them unwritten.")
-    past = _past_the_ends(sequence, asked)
-    if past:
-        return (f"{text} {past}, or re-render them, or pass --missing hold (use the nearest frame) or "
-                "--missing skip (do not write them).")
-    return (f"{text} Re-render them, narrow --frames, or pass --missing hold (use the nearest frame) or "
-            "--missing skip (do not write them).")
-
-
-def _which_missing(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int]) -> str:
-    """'frame 998 of r.####.exr is not on disk', 'none of frames ... is on disk' or 'N frame(s) of
-    ... are missing: ...', as many of `asked` as are `missing`."""
-    pattern = sequence.pattern.text
-    if len(missing) == len(asked) == 1:
-        return f"frame {missing[0]} of {pattern} is not on disk"
-    if len(missing) == len(asked):
-        return f"none of frames {format_frames(asked)} of {pattern} is on disk"
-    return f"{len(missing)} frame(s) of {pattern} are missing: {format_frames(missing)}"
-
-
-def _stepped_to_come_message(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int],
-                             to_come: ToCome, step: tuple[int, int]) -> str:
-    """Frames `missing` of sorted `asked` (by `to_come.asked_by`) between the frames on disk of a
-    render on Ns within `to_come` (`_render_step`'s `step`), and what to do (`_stepped_advice`)."""
-    stepped = _stepped_advice(asked, to_come, step)
-    return (f"{_which_missing(sequence, asked, missing)}: {stepped}; --missing hold would write the nearest "
-            "frame under each missing number, --missing skip would leave them unwritten.")
-
-
-def _stepped_advice(asked: abc.Sequence[int], to_come: ToCome, step: tuple[int, int]) -> str:
-    """That the frames on disk of `to_come` are a render on Ns (`_render_step`'s `step`) whose
-    frames between are never rendered, and what to do: the range of `to_come` in steps, with the
-    frames of sorted `asked` in steps where --frames named them (`ToCome.asked_by`; refused outside
-    it otherwise), or re-render the frames between; the caller says what hold or skip would do.
-    --frames in steps alone is refused: its windows would read the frames between as still to come."""
-    on_step = format_frames([frame for frame in to_come.frames if _on_step(frame, step)])
-    asked_on_step = format_frames([frame for frame in asked if _on_step(frame, step)])
-    frames = ("" if to_come.asked_by != "--frames" else f" and --frames {asked_on_step}" if asked_on_step
-              else f" (none of --frames {format_frames(asked)} is among them)")
-    return (f"the frames on disk of {to_come.option} "
-            f"{format_frames(to_come.frames)} are one in every {step[1]}, a render on {step[1]}s whose "
-            f"frames between are never rendered. Pass {to_come.option} {on_step}{frames} to denoise "
-            "just those (each without temporal context), or re-render the frames between")
-
-
-def _to_come_message(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int],
-                     to_come: ToCome, option: str = "--frames") -> str:
-    """Frames `missing` of sorted `asked` (by `option`), frames of the render's range or the farm
-    job's (`to_come`): not rendered (yet), where they lie (`_where_past`), and to wait for them
-    (`_wait_for_render`, or a range fixed to the frames on disk where they lie past its ends) or
-    hold or skip them; never --frames alone, whose windows would read them."""
-    which = _which_missing(sequence, asked, missing)
-    where = _where_past(sequence, asked)
-    wait = _wait_for_render(to_come, _shot_spec(sequence) if where else "", option)
-    many = len(missing) > 1
-    return (f"{which}: {'frames' if many else 'a frame'} of {to_come.option} "
-            f"{format_frames(to_come.frames)} not rendered (yet){f', {where}' if where else ''}. Denoise "
-            f"once the render has written {'them' if many else 'it'} {wait}, or pass --missing hold (use "
-            f"the nearest frame) or --missing skip (do not write {'them' if many else 'it'}).")
-
-
-def _where_past(sequence: SequenceOnDisk, asked: abc.Sequence[int]) -> str:
-    """'before the first frame on disk (1001)', 'after the last frame on disk (1006)' or both,
-    where sorted `asked` runs past the shot's ends; '' where it does not."""
-    before, after = asked[0] < sequence.first, asked[-1] > sequence.last
-    return " and ".join(([f"before the first frame on disk ({sequence.first})"] if before else [])
-                        + ([f"after the last{'' if before else ' frame on disk'} ({sequence.last})"]
-                           if after else []))
-
-
-def _past_the_ends(sequence: SequenceOnDisk, asked: abc.Sequence[int]) -> str:
-    """Where sorted `asked` runs before the shot's first frame or after its last: that they lie
-    there and the --frames of those asked within the shot ('' where none runs past)."""
-    where = _where_past(sequence, asked)
-    if not where:
-        return ""
-    within = format_frames(range(max(asked[0], sequence.first), min(asked[-1], sequence.last) + 1))
-    return f"They lie {where}: pass --frames {within} to denoise the frames asked on disk"
-
-
-def _stray_span_message(sequence: SequenceOnDisk, missing: abc.Sequence[int], shot: list[int],
-                        strays: list[int]) -> str:
-    """Frames `missing` across a stray frame's gap: the `strays` to move, or the `shot`'s range."""
-    names = ", ".join(sequence.pattern.name(frame) for frame in strays[:3])
-    return (f"{len(missing)} frame(s) of {sequence.pattern.text} are missing: {format_frames(missing)} "
-            f"(frames on disk: {format_frames(sequence.frames)}: a stray frame far from the shot?). "
-            f"Move {names}{' ...' if len(strays) > 3 else ''} out of {sequence.pattern.directory}, or "
-            f"pass --context-frames {shot[0]}-{shot[-1]} (the render's range) or --frames within it.")
-
-
-def _not_read_message(pattern: FramePattern, missing: abc.Sequence[int], found: NotRead) -> str:
-    """Frames `missing` of which those of `found` are on disk under another padding or are not
-    files (`refuse_other_padding`): which, what to do with them (`_not_read_text`), and why not
-    hold or skip."""
-    count = len(found.other_padding) + len(found.not_files)
-    if count < len(missing):
-        which = f"{count} of them {'is' if count == 1 else 'are'}"
-    else:
-        which = "it is" if count == 1 else "they are"
-    them = "it" if count == 1 else "them"
-    how = {(True, False): "on disk under another padding, not read as frames of the pattern",
-           (False, True): "not a file" if count == 1 else "not files",
-           (True, True): "on disk under another padding or not files, not read as frames of the "
-                         "pattern"}[bool(found.other_padding), bool(found.not_files)]
-    return (f"{len(missing)} frame(s) of {pattern.text} are missing: {format_frames(missing)}; {which} "
-            f"{how}: {_not_read_text(pattern, found)}, or re-render {them} as {pattern.text} (refused "
-            "under every --missing policy: holding another frame in its place, or leaving it out, "
-            "would hide a render that is there)")
-
-
-def _beside_message(sequence: SequenceOnDisk, beside: dict[int, str]) -> str:
-    """Frames `beside` the ones on disk under another padding (`refuse_other_padding_beside`):
-    which, the pattern that reads them with the shot's (`_pattern_reading`), or renaming them;
-    --context-frames where they are another shot's."""
-    pattern = sequence.pattern
-    reading = _pattern_reading(sequence, beside)
-    read_all = f"pass {reading.text}, which reads them and the frames on disk alike, or: " if reading else ""
-    return (f"{len(beside)} frame(s) of {pattern.text} ({format_frames(sorted(beside))}) are on "
-            f"disk just beside its frames {format_frames(sequence.frames)} under another padding, "
-            f"which the pattern does not read, so the shot would be denoised without them: "
-            f"{read_all}{other_padding_text(pattern, beside)}; if they are not this shot's frames, "
-            f"pass --context-frames {_shot_spec(sequence)} (the render's range)")
-
-
-def _pattern_reading(sequence: SequenceOnDisk, beside: dict[int, str]) -> FramePattern | None:
-    """A pattern of another padding that reads the files `beside` and those of the frames on disk
-    at both ends (`r.#.exr` for r.997.exr beside r.1000.exr), unpadded tried first; None when
-    none does (then the files are to be renamed)."""
-    pattern = sequence.pattern
-    names = [*beside.values(), pattern.name(sequence.first), pattern.name(sequence.last)]
-    paddings = sorted({1, *(pattern.digits_in(name) or 1 for name in beside.values())})
-    for padding in paddings:
-        other = dataclasses.replace(pattern, padding=padding)
-        if padding != pattern.padding and all(other.frame_of(name) is not None for name in names):
-            return other
-    return None
-
-
-def _not_read_text(pattern: FramePattern, found: NotRead, limit: int = 3) -> str:
-    """The frames of `found` under another padding (`other_padding_text`) and those with what is
-    no file at their name (`frame_pattern.not_files_text`), '; ' between."""
-    return "; ".join(text for text in (other_padding_text(pattern, found.other_padding, limit),
-                                       not_files_text(pattern, found.not_files, limit)) if text)
-
-
-def other_padding_text(pattern: FramePattern, found: dict[int, str], limit: int = 3) -> str:
-    """'1002 is on disk as r.01002.exr (5-digit padding): rename it to r.1002.exr' for the first
-    `limit` frames of `found` (frame -> its name on disk), how many more, and to rename them."""
-    if not found:
-        return ""
-    (first, name), *others = itertools.islice(found.items(), limit)
-    listed = [f"{first} is on disk as {name} ({pattern.digits_in(name)}-digit padding)",
-              *(f"{frame} as {other} ({pattern.digits_in(other)}-digit padding)" for frame, other in others)]
-    more = f" and {len(found) - limit} more" if len(found) > limit else ""
-    rename = (f"rename it to {pattern.name(first)}" if len(found) == 1 else
-              f"rename them to {pattern.text}'s padding (e.g. {name} to {pattern.name(first)})")
-    return f"{', '.join(listed)}{more}: {rename}"
-
-
-def _shot_spec(sequence: SequenceOnDisk) -> str:
-    """The --frames spec of the frames on disk: 'A-BxN' for a render on twos (threes...), else
-    first to last."""
-    stepped = _stepped_spec(sequence.frames)
-    return stepped[0] if stepped else f"{sequence.first}-{sequence.last}"

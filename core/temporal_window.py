@@ -152,9 +152,22 @@ def stepped_without_context(reads: dict[int, dict[int, int]]) -> int:
 def common_step(frames: Sequence[int]) -> int:
     """The step from each of sorted, unique `frames` to the next where it is one and the same
     (1001, 1003, 1005: 2); 0 where the steps differ, and for fewer than two frames. A render on
-    twos, threes... is told by a step of 2 or more (`stepped_without_context`,
+    twos, threes... is told by a step of 2 or more (`stepped_without_context`, `stepped_spec`,
     `frame_choice`'s refusals)."""
     if len(frames) < 2:
         return 0
     step = frames[1] - frames[0]
     return step if all(later - earlier == step for earlier, later in zip(frames, frames[1:])) else 0
+
+
+def stepped_spec(frames: Sequence[int]) -> tuple[str, int] | None:
+    """('A-BxN', N) where sorted `frames` are evenly stepped by N, 2 or more (a render on twos,
+    threes...: `common_step`), and at least 3 of them (two frames with a gap may be one frame
+    failing to render); else None."""
+    step = common_step(frames) if len(frames) >= 3 else 0
+    return (f"{frames[0]}-{frames[-1]}x{step}", step) if step >= 2 else None
+
+
+def on_step(frame: int, step: tuple[int, int]) -> bool:
+    """Whether `frame` is one that a render on Ns from `step`'s (first frame, N) writes."""
+    return (frame - step[0]) % step[1] == 0

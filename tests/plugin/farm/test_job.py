@@ -162,7 +162,7 @@ def test_job_frames_off_the_shot_are_refused_under_hold_and_skip_too(sequence_fa
 
 def test_job_frames_none_of_which_is_rendered_yet_are_refused_in_words_for_their_number(tmp_path):
     """An empty input folder: one frame was 'none of frames 1005 of ... is on disk yet: render
-    them first', as seq's own refusal no longer says it (`frame_choice._none_on_disk`)."""
+    them first', as seq's own refusal no longer says it (`frame_choice_messages.none_on_disk`)."""
     (tmp_path / "shot").mkdir()
     pattern = str(tmp_path / "shot" / "render.####.exr")
     with pytest.raises(MissingFramesError, match=r"^frame 1005 of .*render\.####\.exr is not on disk "
