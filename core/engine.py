@@ -36,7 +36,7 @@ from vfxdenoise.core.exposure import Exposure, frame_light, shot_exposure
 from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures
 from vfxdenoise.core.frame_source import FrameSource, LoadedFrame, ProbedImages
 from vfxdenoise.core.frame_status import FrameResult, FrameStatus
-from vfxdenoise.core.io import frame_locks, outputs
+from vfxdenoise.core.io import dead_runs, frame_locks, outputs
 from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import ExrImage, HeaderChange
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
@@ -213,7 +213,7 @@ def _outputs_held(plan: RunPlan, stop: StopCheck | None) -> Iterator[frame_locks
     with outputs.output_folder(plan.out_pattern, needed=bool(plan.todo)), \
             frame_locks.FrameLocks(paths, cancelled=cancelled) as locks:
         if plan.todo:
-            frame_locks.remove_dead_runs_files(plan.out_pattern, locks.held)
+            dead_runs.remove_dead_runs_files(plan.out_pattern, locks.held)
         yield locks
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 _TOKEN_BYTES = 4  # the random part of a temp name: 8 hex digits
 # The suffix of an output frame's temp file (`exr.write_exr`): it keeps the extension last, so the
 # writer picks the format from it, and the frame lock protocol finds stale ones by it
-# (`frame_locks.remove_dead_runs_files` through `temp_parts`).
+# (`dead_runs.remove_dead_runs_files` through `temp_parts`).
 TEMP_SUFFIX = ".tmp.exr"
 
 

@@ -1,11 +1,11 @@
-"""The frame lock protocol: one writer per output frame, and what dead runs leave removed.
+"""The frame lock protocol: one writer per output frame, and whether a lock's run is dead.
 
 A run claims its output frames with `<frame>.lock` files created exclusively (`FrameLocks`); a
 second run wanting any of them refuses, farm chunks with disjoint frames run side by side. A run
 lets go of each frame's lock once the frame is on disk (`FrameLocks.release_frame`), so a long
 run holds only the frames it has still to write. A crash can leave a lock file and a temp file
 (frames are written as temp file + rename, `exr.write_exr`); the next run removes both once the
-run that made them is gone (`remove_dead_runs_files`, from one listing of the folder).
+run that made them is gone (`dead_runs.remove_dead_runs_files`, from one listing of the folder).
 
 A lock names its process by host and pid, and on Linux also by what makes that pair unique
 (`processes.this_process`): the boot, the pid namespace (containers on one host often share its
@@ -17,8 +17,6 @@ by its heartbeat, as another host's.
 from __future__ import annotations
 
 import contextlib
-import fnmatch
-import glob
 import json
 import logging
 import os
@@ -26,12 +24,11 @@ import socket
 import stat
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 from vfxdenoise.core.errors import OutputError, OutputLockedError
-from vfxdenoise.core.io.atomic import TEMP_SUFFIX, delete_left, folder_names, remove_dead_temps
-from vfxdenoise.core.io.frame_pattern import FramePattern, what_is_at
+from vfxdenoise.core.io.frame_pattern import what_is_at
 from vfxdenoise.core.io.write_advice import write_advice
 from vfxdenoise.core.run_warnings import warn
 from vfxdenoise.core.runtime.interrupts import InterruptsHeld
@@ -474,91 +471,3 @@ class FrameLocks:
 
     def __exit__(self, *exc) -> None:
         self.release()
-
-
-def remove_dead_runs_files(out_pattern: FramePattern, held: Collection[Path] = ()) -> list[Path]:
-    """Delete what dead runs left beside our outputs (`_remove_stale_temp_files`,
-    `_remove_stale_locks`), from one listing of the output folder; `held` are this run's own locks,
-    which are not looked into. The files removed."""
-    names = folder_names(out_pattern.directory)
-    clock = FolderClock(out_pattern.directory)
-    return (_remove_stale_temp_files(out_pattern, names, clock, held)
-            + _remove_stale_locks(out_pattern, names, clock, held))
-
-
-def _matching(folder: Path, names: Iterable[str], pattern: str) -> list[Path]:
-    """The files of `folder` among `names` that the glob `pattern` matches (as `Path.glob` would,
-    case-sensitively, from a listing made once)."""
-    return [folder / name for name in names if fnmatch.fnmatchcase(name, pattern)]
-
-
-def _remove_stale_temp_files(out_pattern: FramePattern, names: list[str], clock: FolderClock,
-                             held: Collection[Path]) -> list[Path]:
-    """Delete the output frames' temp files that interrupted runs left beside our outputs (never a
-    live writer's: `_frame_unclaimed`), and the folder-clock probes (`CLOCK_PROBE`) of runs killed
-    while reading the clock; `names`: the output folder's listing; `held`: this run's own locks.
-
-    An output frame's temp file (`atomic.remove_dead_temps`) is of the hidden shape runs write, or
-    of the shape without the leading dot that earlier versions wrote (a killed run of one leaves
-    them). Another application's temp files and a user's x.tmp.exr are not ours: no frame of
-    `out_pattern`.
-    """
-    removed = remove_dead_temps(out_pattern.directory, names,
-                                lambda frame: out_pattern.frame_of(frame.name) is not None,
-                                lambda _temp, frame, _pid: _frame_unclaimed(frame, clock, held),
-                                TEMP_SUFFIX, hidden=(True, False))
-    removed += _remove_aged(_matching(out_pattern.directory, names, f"{glob.escape(CLOCK_PROBE)}*"),
-                            clock, "st_mtime")
-    if removed:
-        log.info("removed %d temp file(s) left by an interrupted run", len(removed))
-    return removed
-
-
-def _frame_unclaimed(frame: Path, clock: FolderClock, held: Collection[Path]) -> bool:
-    """Whether no other live run may be writing output frame `frame`: its lock is gone, this
-    run's (among `held`, claimed before it writes anything), or a dead run's (`owner_dead`). The
-    pid in a temp file's name says nothing here: the run holding the frame's lock may be writing
-    it right now on another host sharing the folder, where its pid means nothing, or be another
-    run of this process (a host's thread), whose pid is this one's."""
-    lock = lock_path(frame)
-    if lock in held or not lock.exists():
-        return True
-    return owner_dead(lock_owner(lock), lock, clock)
-
-
-def _remove_stale_locks(out_pattern: FramePattern, names: list[str], clock: FolderClock,
-                        held: Collection[Path]) -> list[Path]:
-    """Delete lock files that killed runs left beside our outputs (never a live run's, nor
-    another tool's lock of a file that is no frame of `out_pattern`); `names`: the output
-    folder's listing; `held`: this run's own locks, not looked into."""
-    removed = []
-    pattern = f"{glob.escape(out_pattern.prefix)}*{glob.escape(out_pattern.suffix)}{LOCK_SUFFIX}"
-    for lock in _matching(out_pattern.directory, names, pattern):
-        if lock in held or out_pattern.frame_of(lock.name[: -len(LOCK_SUFFIX)]) is None:
-            continue
-        if owner_dead(lock_owner(lock), lock, clock) and delete_left(lock):
-            removed.append(lock)
-    # Left by runs killed while taking a lock over: take-over marks (`<lock>.mark.takeover`, made
-    # empty and never written, so their ctime is their mtime, which `_take_over` ages them by), and
-    # the `<lock>.<host>.<pid>.takeover` copies older versions rename dead locks aside to, whose
-    # mtime is the dead lock's (old even while that take-over is under way) but whose ctime the
-    # rename stamped. Aged by ctime, which is right for both.
-    removed += _remove_aged(_matching(out_pattern.directory, names,
-                                      f"{glob.escape(out_pattern.prefix)}*{LOCK_SUFFIX}.*{TAKEOVER_SUFFIX}"),
-                            clock, "st_ctime")
-    if removed:
-        log.info("removed %d lock file(s) left by an interrupted run", len(removed))
-    return removed
-
-
-def _remove_aged(paths: Iterable[Path], clock: FolderClock, stamp: str) -> list[Path]:
-    """Delete the files among `paths` whose `stamp` ('st_mtime' or 'st_ctime') is over
-    EMPTY_LOCK_SECONDS old on the folder's clock; those deleted. One another run removes
-    meanwhile is skipped."""
-    removed = []
-    for path in paths:
-        with contextlib.suppress(OSError):
-            if clock.now() - getattr(path.stat(), stamp) > EMPTY_LOCK_SECONDS:
-                path.unlink()
-                removed.append(path)
-    return removed

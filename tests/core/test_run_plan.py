@@ -129,7 +129,7 @@ def test_a_run_lists_the_input_folder_once(tmp_path, monkeypatch, tiny_weights):
 def test_a_plan_with_outputs_beside_the_inputs_lists_their_folder_once(tmp_path, monkeypatch, tiny_weights):
     """Outputs beside the inputs (seq's default): planning lists the folder once for both. (The
     run lists it again as the output folder once it holds its frames, for what dead runs left
-    there: `frame_locks.remove_dead_runs_files`, which no listing made before can tell.)"""
+    there: `dead_runs.remove_dead_runs_files`, which no listing made before can tell.)"""
     pattern = write_sequence(tmp_path / "shot", frames=[1001, 1002, 1003], height=8, width=8)
     listings = count_listings(monkeypatch, tmp_path / "shot")
     plan = plan_run(pattern, None, None, EngineConfig(device="cpu", model=str(tiny_weights)))

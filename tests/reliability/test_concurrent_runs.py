@@ -20,7 +20,7 @@ from reliability.runs import cli_argv
 
 from vfxdenoise.core.engine import denoise_sequence
 from vfxdenoise.core.errors import OutputError
-from vfxdenoise.core.io import frame_locks
+from vfxdenoise.core.io import dead_runs, frame_locks
 from vfxdenoise.core.io.exr import TEMP_SUFFIX
 from vfxdenoise.core.io.frame_locks import LOCK_SUFFIX, STALE_LOCK_SECONDS, FrameLocks
 from vfxdenoise.core.io.sequence import parse_pattern
@@ -251,7 +251,7 @@ def test_a_live_run_in_another_pid_namespace_keeps_its_lock_and_temp_file(tmp_pa
     lock.write_text(json.dumps(record))
     theirs = out.path(1).with_name(f".{out.path(1).name}.999999-0badc0de{TEMP_SUFFIX}")
     theirs.write_bytes(b"being written")
-    frame_locks.remove_dead_runs_files(out)
+    dead_runs.remove_dead_runs_files(out)
     assert theirs.exists() and lock.exists()
     with _heartbeat(lock), pytest.raises(
             OutputError, match=rf"being written by another run \(pid 999999 on {socket.gethostname()}\)"):

@@ -583,7 +583,7 @@ def test_write_is_atomic_and_leaves_no_temp_file(tmp_path):
 
 def test_a_frame_is_written_to_a_temp_file_the_frame_lock_protocol_recognises(tmp_path, monkeypatch):
     """The temp file beside the frame names its process and ends in TEMP_SUFFIX, so that
-    `frame_locks.remove_dead_runs_files` finds it (through `temp_parts`) if the run dies; it is
+    `dead_runs.remove_dead_runs_files` finds it (through `temp_parts`) if the run dies; it is
     hidden, so that a `*.exr` glob (ls, a publish script, a sequence finder) never takes one a
     killed run left for a frame. Its data is flushed to disk before it is renamed over the frame,
     and the folder after."""
