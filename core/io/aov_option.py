@@ -84,16 +84,12 @@ class AovLayers(NamedTuple):
 
 def aov_layers(file: FileChannels, names: Sequence[str | AovName],
                mapping: Mapping[str, tuple[str, ...] | None]) -> AovLayers:
-    """Each named layer's three channels (its R,G,B, r,g,b... as for a beauty); ChannelError for a
-    layer that is missing (`_no_layer_error`), lacks three components, is a feature the network
-    reads, or holds data (`known_kind`: IDs, positions, normals, motion...). A name with wildcards
-    (`RGBA_*`) stands for every layer it matches, in channel order, that has three components,
-    feeds no feature and holds no data, not even by a guess (`_aov_glob`); one matching no layer of
-    light is no error, as a pipeline passes `RGBA_*` to shots rendered without light groups too: the
-    beauty is denoised as without it. With them, the notes to say: each wildcard that matched no
-    layer of light (`_no_light_note`), what each other wildcard left out (`_left_out_notes`), and
-    each named layer that looks like data; and apart, each wildcard that matched no layer of light
-    ('--aov RGBA_*') with its note (`LayerMap.unmatched`)."""
+    """The RGB layers of light `names` asks to denoise with the beauty, and what to say of them. A
+    layer or three channels named outright is refused (ChannelError) where missing, short of three
+    components, read as a feature or holding data; a wildcard stands for every layer of light it
+    matches (`_aov_glob`), and matching none is a note, not an error: pipelines pass `RGBA_*` to
+    shots without light groups too. The notes say what wildcards left out or matched no light, and
+    which named layers look like data."""
     found: dict[str, tuple[str, ...]] = {}
     matched: dict[AovName, _Matched] = {}
     notes: list[str] = []
@@ -224,13 +220,10 @@ def _taken(channels: Sequence[str], mapping: Mapping[str, tuple[str, ...] | None
 
 def _aov_glob(file: FileChannels, pattern: str, mapping: Mapping[str, tuple[str, ...] | None],
               view_layer: str = "") -> _Matched:
-    """The layers of three components whose names match the wildcard `pattern`: the RGB layers of
-    light, and apart from them those a feature reads (the beauty, albedo, normal...) and those
-    holding data, known (`known_kind`: IDs, `file.ids` among them; positions, normals, motion...) or
-    guessed (`guessed_kind`: by name, or components not a colour's, X,Y,Z, U,V,W: `VECTORS`),
-    which are left out. None taken is no error here (`aov_layers` notes it). In a render of view
-    layers only `view_layer`'s (the beauty's), matched with or without its prefix (`Combined_*` or
-    `FG.Combined_*` for FG's `FG.Combined_key`)."""
+    """What the wildcard `pattern` matches among layers of three components: the layers of light,
+    and apart, those a feature reads and those holding data, known (`known_kind`, `file.ids`) or
+    guessed (`guessed_kind`: by name, or X,Y,Z components), which are left out. In a render of view
+    layers, only `view_layer`'s, matched with or without its prefix (`Combined_*`, `FG.Combined_*`)."""
     matched = _Matched({}, [], {})
     layers = file.layers
     eye = flattened_view_in(layers, mapping["beauty"]) if mapping["beauty"] else None

@@ -45,10 +45,9 @@ SHARED_FEATURES = NETWORK_FEATURES
 
 
 class FeatureKey(str):
-    """A feature as reports and `LayerMap.describe` name it: `feature` (a FEATURES name) or `aov`,
-    a layer denoised along with the beauty (named as asked for), of `view` (a stereo file's eye;
-    '' for none). The str is its text ('albedo', 'aov key', 'left beauty'), so that JSON, messages and
-    lookups by text see it as they would that text; its parts are kept, never parsed back from it."""
+    """A feature, or an --aov layer (`aov`, named as asked for), of a `view` ('' for none), as reports
+    name it. It is the str of its text ('albedo', 'aov key', 'left beauty'), so JSON, messages and
+    lookups see that text; its parts are kept, never parsed back."""
 
     __slots__ = ("feature", "aov", "view")
 
@@ -70,16 +69,9 @@ class FeatureKey(str):
 
 @dataclass(frozen=True)
 class LayerMap:
-    """Which EXR channels feed each feature; None where the render lacks it. `aovs` lists the
-    RGB layers denoised along with the beauty: (name as asked for, its three channels). `notes`
-    say which wildcard matched no layer of light, what a wildcard left out as data, which layers
-    named to denoise look like data and which guide layer was passed over for its components
-    (`aov_option`'s notes, `looks_like_data_note`, `_unread_guide_note`),
-    for a run to say once (`views.layer_notes`); `unmatched` holds each wildcard that matched no
-    layer of light ('--aov RGBA_*') with its note among them, which a run over frames says of the
-    frames holding none (`views.frames_layer_notes`); `unread_guides` the guides passed over with a
-    note of their own, which no other warning need say are missing. None is part of what a frame
-    reads, so two maps differing only there are equal."""
+    """Which EXR channels feed each feature (None: the render lacks it), the layers denoised with
+    the beauty, and what a run says once of how they were found. Maps reading the same channels
+    are equal, whatever their notes."""
 
     beauty: tuple[str, ...]
     albedo: tuple[str, ...] | None = None
@@ -87,9 +79,14 @@ class LayerMap:
     depth: tuple[str, ...] | None = None
     motion: tuple[str, ...] | None = None
     alpha: tuple[str, ...] | None = None
-    aovs: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    aovs: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name as asked for, its three channels)
+    # Said once a run (`views.layer_notes`): what wildcards left out or matched no light, layers named
+    # that look like data, guide layers passed over for their components (`_unread_guide_note`).
     notes: tuple[str, ...] = field(default=(), compare=False)
-    unmatched: tuple[tuple[str, str], ...] = field(default=(), compare=False)  # (wildcard, its note)
+    # Each wildcard matching no light, with its note, which a run says of the frames lacking one
+    # (`views.frames_layer_notes`): ('--aov RGBA_*', note).
+    unmatched: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    # Guides passed over with a note of their own, which no other warning need call missing.
     unread_guides: tuple[str, ...] = field(default=(), compare=False)  # e.g. ('albedo',)
 
     def channels(self) -> frozenset[str]:
@@ -175,11 +172,10 @@ def _find(file: FileChannels, feature: str, view_layer: str = "") -> tuple[str, 
 
 
 def _unread_guide_note(layers: Mapping[str, list[str]], feature: str, view_layer: str = "") -> str | None:
-    """That the guide `feature` (albedo, normal) was not found though a layer of one of its names
-    is there, too few components or none recognised (`feature_channels`), so the network denoises
-    without it: the layer, its components and what to do. Said as the other notes are
-    (`LayerMap.notes`: seq's warnings, info's notes), once a run, so without the file. None for a
-    feature that is no guide, or where no such layer is there."""
+    """That the guide `feature` is left out though a layer of one of its names is there, its
+    components too few or not recognised (`feature_channels`): the layer, its components, what to
+    do. Said once a run (`LayerMap.notes`), so without the file. None where there is no such
+    layer, or `feature` is no guide."""
     if not any(entry.guide for entry in FEATURE_TABLE if entry.name == feature):
         return None
     layer = next((found for candidate in CANDIDATES[feature]
@@ -215,16 +211,12 @@ class UnknownFeatureError(UsageError, ValueError):
 def resolve_layers(channel_names: Sequence[str], overrides: Mapping[str, str | None] | None = None,
                    source: str | None = None, *, aovs: Sequence[str | AovName] = (),
                    data: Collection[str] = ()) -> LayerMap:
-    """Pick the channels of each feature; ChannelError if there is no beauty or an override is bad,
-    UnknownFeatureError for an override of a feature there is not (`FEATURES`).
+    """The channels of each feature and of each layer to denoise with the beauty (`LayerMap`).
 
-    `overrides` maps a feature to a layer name, 'a.R,a.G,a.B', or 'none'; empty values are ignored.
-    `aovs` names RGB layers (or 'a.R,a.G,a.B', or wildcards) to denoise along with the beauty: a
-    plain name as given with --aov, an `AovName` (`aov_names`) with the option it was given with,
-    which its errors name. Never one that holds data rather than light (`layer_kinds.known_kind`):
-    `data`'s channels, which hold IDs (`views.data_channels`), or a layer `DATA_LAYERS` names
-    (positions, normals, motion...). One only guessed to hold data (`guessed_kind`: `P_cam`,
-    `crowd_ID`, X,Y,Z) is left out of wildcards, and taken where named; the map's `notes` say both.
+    `overrides`: feature -> a layer, 'a.R,a.G,a.B' or 'none' (empty values ignored). `aovs`: the
+    names given with --aov (`aov_option.aov_layers`; a plain str is --aov's). `data`: channels
+    holding IDs (`views.data_channels`), which are never denoised. ChannelError where there is no
+    beauty or an override or a layer is bad; UnknownFeatureError for an override of no feature.
     """
     file = FileChannels.of(channel_names, source, data)
     overrides = _checked_overrides(overrides)

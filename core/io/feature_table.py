@@ -10,18 +10,13 @@ from typing import NamedTuple
 
 
 class Feature(NamedTuple):
-    """What the denoiser knows of one named feature (`FEATURE_TABLE`): how many channels it has
-    (`size`); whether a user picks a layer for it (`picked`: seq's --albedo... flags, a host's layer
-    knobs; the alpha is the beauty layer's own and has no flag); whether the networks read it
-    (`network`: depth and alpha stay in the files and feed none, and leaving them out of a run's
-    frames saves a sixth of their memory and mapping time at 4K); and whether it is a guide
-    (`guide`: what should match between a pixel and its warped neighbour, stacked after the beauty)."""
+    """One feature the denoiser knows (`FEATURE_TABLE`)."""
 
     name: str
-    size: int
-    picked: bool
-    network: bool
-    guide: bool
+    size: int  # its channels
+    picked: bool  # a flag names its layer (--albedo..., a host's knob); the alpha is the beauty's own
+    network: bool  # the networks read it; a run's frames leave the others out (a sixth of their memory at 4K)
+    guide: bool  # should match between a pixel and its warped neighbour; stacked after the beauty
 
 
 # Every named feature, in the order the features, LayerMap and FrameFeatures list them. The lists

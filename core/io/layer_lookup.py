@@ -83,12 +83,11 @@ def view_layer_of(channels: Sequence[str]) -> str:
 
 def one_view_layer(file: FileChannels, found: Sequence[tuple[str, ...]], *, what: str, option: str
                    ) -> tuple[str, ...]:
-    """The first of the channels `found` for `what`, refusing a choice between view layers (a
-    Blender render's `FG.Combined` and `BG.Combined`): one layer's guides with another's beauty
-    would be wrong, and only the user knows which view layer to denoise. The example offered is
-    one whose view layer holds guides (not a `Composite` that holds only the comp's result). Of a
-    `Composite` and one view layer, the view layer is taken where it holds guides and the
-    `Composite` none (`_past_composite`; `composite_note` says so)."""
+    """The first of the channels `found` for `what`; a ChannelError where they come from several
+    view layers (Blender's `FG.Combined`, `BG.Combined`): the guides must be the beauty's, and only
+    the user knows which to denoise (the example offered holds guides). Beside Blender's
+    `Composite`, the comp's graded result, the one view layer holding guides is taken
+    (`_past_composite`; `composite_note` says so)."""
     prefixes = list(dict.fromkeys(view_layer_of(channels) for channels in found))
     if len(prefixes) > 1:
         rendered = _past_composite(found, file.layers)
