@@ -460,7 +460,7 @@ def _rounded(seconds: float | None) -> float | None:
 
 # What the `done` event and the printed summary say, in their order.
 _SUMMARY: tuple[_Finding, ...] = (
-    _Finding("output", lambda s: s.output_pattern.text, lambda s: [f"output: {s.output_pattern.text}"]),
+    _Finding("output", lambda s: s.output_pattern.typed, lambda s: [f"output: {s.output_pattern.typed}"]),
     _frames("written", FrameStatus.WRITTEN),
     _frames("skipped (already done)", FrameStatus.SKIPPED),
     _frames("missing (not written)", FrameStatus.MISSING),

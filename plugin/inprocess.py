@@ -55,7 +55,7 @@ def run_inprocess(request: DenoiseRequest, progress: ProgressCallback | None = N
         if type(exc) is not OutputError or said == str(exc):
             raise
         raise OutputError(said) from None
-    return RunResult(summary.output_pattern.text, summary.frames(FrameStatus.WRITTEN),
+    return RunResult(summary.output_pattern.typed, summary.frames(FrameStatus.WRITTEN),
                      summary.frames(FrameStatus.SKIPPED), list(summary.warnings),
                      missing=summary.frames(FrameStatus.MISSING), failed=summary.frames(FrameStatus.FAILED),
                      held=summary.held(), degraded=summary.degraded(), notes=summary.notes(),

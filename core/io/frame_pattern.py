@@ -42,13 +42,16 @@ class FramePattern:
     """A frame-numbered path pattern such as /shots/a/render.####.exr.
 
     `prefix` and `suffix` are the file name around the frame number; `padding` is the minimum number
-    of characters of the number (printf's %0Nd, so a minus sign counts).
+    of characters of the number (printf's %0Nd, so a minus sign counts). `token` is the frame token
+    it was typed with ('@' of render.@.exr, '%04d': `typed_token`), which messages name it with
+    (`typed`); None: one # per digit. Two patterns of the same files are equal however spelt.
     """
 
     directory: Path
     prefix: str
     suffix: str
     padding: int
+    token: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "directory", Path(self.directory))
@@ -63,6 +66,15 @@ class FramePattern:
     def text(self) -> str:
         """Canonical form with one `#` per digit, e.g. '/shots/a/render.####.exr'."""
         return str(self.directory / f"{self.prefix}{'#' * self.padding}{self.suffix}")
+
+    @property
+    def typed(self) -> str:
+        """The pattern in the spelling it was typed with (`token`: render.@.exr, render.%04d.exr),
+        as a run names it to the user who typed it; `text` where it was built without one, or
+        given another padding since (`dataclasses.replace`: the token no longer spells it)."""
+        if self.token is None or token_padding(self.token) != self.padding:
+            return self.text
+        return self.spelt(self.token)
 
     def spelt(self, token: str | None = None) -> str:
         """The pattern with `token` for its frame number, the token it was typed with (`typed_token`:
@@ -472,7 +484,7 @@ def pattern_from_text(text: str) -> FramePattern | None:
     if digit_beside(name, token.start(), token.end()):
         return None
     return FramePattern(Path(folder or "."), name[:token.start()], name[token.end():],
-                        token_padding(token.group()))
+                        token_padding(token.group()), token.group())
 
 
 # A frame spec as seq reads it (`sequence.parse_frame_spec`): what its characters may be, and each

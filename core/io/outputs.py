@@ -61,7 +61,7 @@ def check_writable(in_pattern: FramePattern, out_pattern: FramePattern, input_fr
     clashes = _over_inputs(in_pattern, out_pattern, on_disk, inputs, wanted, lookups)
     if clashes:
         raise OutputError(
-            f"output pattern {out_pattern.text} would overwrite input frames "
+            f"output pattern {out_pattern.typed} would overwrite input frames "
             f"{format_frames(clashes)}; choose another -o/--output"
         )
     if lookups.same(out_pattern.directory, in_pattern.directory):
@@ -133,7 +133,7 @@ def _refuse_inputs_by_other_names(out_pattern: FramePattern, inputs: dict[int, o
     if same:
         frame, name = next(iter(same.items()))
         raise OutputError(
-            f"output pattern {out_pattern.text} would overwrite input frames {format_frames(sorted(same))}: "
+            f"output pattern {out_pattern.typed} would overwrite input frames {format_frames(sorted(same))}: "
             f"{out_pattern.name(frame)} is the input file {name} reached under another name or path (a "
             "file system that ignores case, or another mount of the inputs' folder); choose another "
             "-o/--output")
@@ -314,8 +314,8 @@ def _check_not_read_as_inputs(in_pattern: FramePattern, out_pattern: FramePatter
     read_as = [f for f in wanted if in_pattern.frame_of(out_pattern.name(f)) is not None]
     if read_as:
         raise OutputError(
-            f"output pattern {out_pattern.text} would write {format_frames(read_as)} as files the "
-            f"input pattern {in_pattern.text} reads as its frames; they would become inputs of the "
+            f"output pattern {out_pattern.typed} would write {format_frames(read_as)} as files the "
+            f"input pattern {in_pattern.typed} reads as its frames; they would become inputs of the "
             "next run; choose another -o/--output")
 
 

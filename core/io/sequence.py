@@ -24,7 +24,7 @@ import os
 import re
 from collections import abc
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import fileseq
@@ -41,6 +41,7 @@ from vfxdenoise.core.io.frame_pattern import (  # its home: without fileseq, for
     token_case_problem,
     token_padding,
     token_spelling_problem,
+    typed_token,
     what_is_at,
     windows_path_problem,
 )
@@ -108,7 +109,8 @@ def parse_pattern(text: str | Path) -> FramePattern:
     token, prefix = seq.padding(), seq.basename()
     _refuse_digit_before_token(text, name, seq)
     _check_token(text, token, prefix, suffix, seq)
-    return FramePattern(Path(folder or "."), prefix, suffix, seq.zfill() or 1)
+    pattern = FramePattern(Path(folder or "."), prefix, suffix, seq.zfill() or 1)
+    return replace(pattern, token=typed_token(text, pattern))
 
 
 def _refuse_windows_path(text: str, name: str) -> None:
@@ -586,7 +588,7 @@ def parse_output_pattern(text: str | Path, source: FramePattern) -> FramePattern
     file name in it; a file name with no token nor digit, that name with `source`'s padding."""
     expanded = os.path.expanduser(str(text))
     if os.path.isdir(expanded):
-        example = default_output_pattern(source).with_name(directory=expanded).text
+        example = default_output_pattern(source).with_name(directory=expanded).typed
         raise SequenceUsageError(f"-o/--output '{text}' is a folder; give the frame pattern of the files "
                                  f"to write in it, e.g. -o {example}")
     try:

@@ -524,6 +524,45 @@ def test_an_output_that_is_the_input_spelled_another_way_is_refused_naming_what_
     assert "error: -o/--output render.%04d.exr is the input pattern: the outputs" in printf.stderr
 
 
+@pytest.mark.parametrize("typed, output, said", [
+    ("render.@.exr", None, "render_denoised.@.exr"),  # the default output takes the input's token
+    ("render.#.exr", "den.%d.exr", "den.%d.exr"),
+    ("render.${F}.exr", "den.$F.exr", "den.$F.exr"),
+])
+def test_the_summary_and_done_event_name_the_output_as_typed(sequence_factory, tiny_weights, tmp_path,
+                                                            typed, output, said):
+    """An output typed render.@.exr or %d came back as render.#.exr in the summary's `output:` line
+    and the `done` event, one # per digit as seq reads it, four digits to fileseq and to people
+    who read # so; both now name it as typed, as farm jobs do."""
+    shot = Path(sequence_factory(frames=range(8, 11), height=8, width=8)).parent
+    for path in shot.iterdir():  # unpadded: render.8.exr .. render.10.exr
+        path.rename(shot / re.sub(r"\.0+(?=\d)", ".", path.name))
+    named = ["-o", shot / output] if output else []
+    json_run = run_in_process("seq", shot / typed, *named, "--model", tiny_weights, "--progress", "json",
+                              cwd=tmp_path)
+    assert json_run.returncode == 0, json_run.stderr
+    assert json.loads(json_run.stdout.splitlines()[-1])["output"] == str(shot / said)
+    lines_run = run_in_process("seq", shot / typed, *named, "--model", tiny_weights, "--progress", "none",
+                               "--overwrite", cwd=tmp_path)
+    assert lines_run.returncode == 0, lines_run.stderr
+    assert f"output: {shot / said}" in lines_run.stderr.splitlines()
+    stem = said[:said.index(".")]
+    assert sorted(path.name for path in shot.glob(f"{stem}.*.exr")) == [f"{stem}.{n}.exr" for n in (10, 8, 9)]
+
+
+def test_a_refusal_of_the_output_names_it_as_typed(sequence_factory, tmp_path):
+    """'output pattern render.####.exr would overwrite input frames' named render.%04d.exr in a
+    spelling the user never typed."""
+    pattern = sequence_factory(name="render", frames=range(1, 3), height=8, width=8)
+    shot = Path(pattern).parent
+    also = shot.parent / "also"
+    also.symlink_to(shot)
+    output = also / "render.%04d.exr"
+    refused = _seq_here(pattern, "-o", output, "--model", tmp_path / "never-loaded.safetensors")
+    assert refused.exit_code == 1, refused.output
+    assert f"error: output pattern {output} would overwrite input frames 1-2" in refused.stderr
+
+
 @pytest.mark.skipif(os.sep == "\\", reason="a drive letter is a drive on Windows")
 def test_a_windows_drive_path_with_slashes_is_refused_as_input_and_output(sequence_factory, tmp_path,
                                                                          monkeypatch):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
 import secrets
@@ -50,6 +51,10 @@ def test_token_forms_give_prefix_suffix_and_padding(text, padding):
     pattern = parse_pattern(text)
     assert pattern == FramePattern(Path("/shots/a"), "render.", ".exr", padding)
     assert pattern.text == "/shots/a/render." + "#" * padding + ".exr"
+    assert pattern.typed == pattern_from_text(text).typed == text  # as messages name it
+    wider = dataclasses.replace(pattern, padding=padding + 1)  # no longer the token's padding
+    assert wider.typed == wider.text == "/shots/a/render." + "#" * (padding + 1) + ".exr"
+    assert default_output_pattern(pattern).typed == text.replace("render.", "render_denoised.")
 
 
 @pytest.mark.parametrize("name, prefix, suffix, padding", [
