@@ -238,7 +238,7 @@ def neighbours_to_come_warning(pattern: FramePattern, absent: list[int], to_come
     never = _never_rendered_neighbours(pattern, absent, to_come, asked, on_disk)
     if never:
         return f"{never}; the frames to denoise are denoised without those neighbours (--missing {policy})"
-    return (f"{len(absent)} frame(s) of {pattern.text} within {to_come.option} are not on disk yet: "
+    return (f"{len(absent)} frame(s) of {pattern.typed} within {to_come.option} are not on disk yet: "
             f"{format_frames(absent)}; the frames to denoise read them as neighbours, and are denoised "
             f"without them (--missing {policy}), unlike a run once they are rendered: run again then "
             "with --resume to denoise those frames again")

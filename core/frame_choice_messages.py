@@ -47,7 +47,7 @@ def outside_job_message(outside: abc.Sequence[int], job: list[int]) -> str:
 
 def absent_text(pattern: FramePattern, absent: list[int], to_come: ToCome) -> str:
     """That the frames `absent` of `to_come` are not on disk and the frames to denoise read them."""
-    return (f"{len(absent)} frame(s) of {pattern.text} within {to_come.option} are not on disk: "
+    return (f"{len(absent)} frame(s) of {pattern.typed} within {to_come.option} are not on disk: "
             f"{format_frames(absent)}, and the frames to denoise read them as neighbours")
 
 
@@ -83,7 +83,7 @@ def missing_message(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing:
     (`stepped`: `frame_choice._stepped_on_disk`) offered before hold and skip, which would fill the
     numbers between; for frames asked before the shot's first frame or after its last, the --frames
     within it (`_past_the_ends`)."""
-    text = f"{len(missing)} frame(s) of {sequence.pattern.text} are missing: {format_frames(missing)}."
+    text = f"{len(missing)} frame(s) of {sequence.pattern.typed} are missing: {format_frames(missing)}."
     if stepped:
         return (f"{text} The frames on disk are one in every {stepped[1]} ({stepped[0]}): "
                 f"pass --frames {stepped[0]} to denoise just those (each without temporal "
@@ -100,7 +100,7 @@ def missing_message(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing:
 def _which_missing(sequence: SequenceOnDisk, asked: abc.Sequence[int], missing: abc.Sequence[int]) -> str:
     """'frame 998 of r.####.exr is not on disk', 'none of frames ... is on disk' or 'N frame(s) of
     ... are missing: ...', as many of `asked` as are `missing`."""
-    pattern = sequence.pattern.text
+    pattern = sequence.pattern.typed
     if len(missing) == len(asked) == 1:
         return f"frame {missing[0]} of {pattern} is not on disk"
     if len(missing) == len(asked):
@@ -174,7 +174,7 @@ def stray_span_message(sequence: SequenceOnDisk, missing: abc.Sequence[int], sho
                         strays: list[int]) -> str:
     """Frames `missing` across a stray frame's gap: the `strays` to move, or the `shot`'s range."""
     names = ", ".join(sequence.pattern.name(frame) for frame in strays[:3])
-    return (f"{len(missing)} frame(s) of {sequence.pattern.text} are missing: {format_frames(missing)} "
+    return (f"{len(missing)} frame(s) of {sequence.pattern.typed} are missing: {format_frames(missing)} "
             f"(frames on disk: {format_frames(sequence.frames)}: a stray frame far from the shot?). "
             f"Move {names}{' ...' if len(strays) > 3 else ''} out of {sequence.pattern.directory}, or "
             f"pass --context-frames {shot[0]}-{shot[-1]} (the render's range) or --frames within it.")
@@ -194,8 +194,8 @@ def not_read_message(pattern: FramePattern, missing: abc.Sequence[int], found: N
            (False, True): "not a file" if count == 1 else "not files",
            (True, True): "on disk under another padding or not files, not read as frames of the "
                          "pattern"}[bool(found.other_padding), bool(found.not_files)]
-    return (f"{len(missing)} frame(s) of {pattern.text} are missing: {format_frames(missing)}; {which} "
-            f"{how}: {not_read_text(pattern, found)}, or re-render {them} as {pattern.text} (refused "
+    return (f"{len(missing)} frame(s) of {pattern.typed} are missing: {format_frames(missing)}; {which} "
+            f"{how}: {not_read_text(pattern, found)}, or re-render {them} as {pattern.typed} (refused "
             "under every --missing policy: holding another frame in its place, or leaving it out, "
             "would hide a render that is there)")
 
@@ -206,8 +206,8 @@ def beside_message(sequence: SequenceOnDisk, beside: dict[int, str]) -> str:
     (`_pattern_reading`), or renaming them; --context-frames where they are another shot's."""
     pattern = sequence.pattern
     reading = _pattern_reading(sequence, beside)
-    read_all = f"pass {reading.text}, which reads them and the frames on disk alike, or: " if reading else ""
-    return (f"{len(beside)} frame(s) of {pattern.text} ({format_frames(sorted(beside))}) are on "
+    read_all = f"pass {reading.typed}, which reads them and the frames on disk alike, or: " if reading else ""
+    return (f"{len(beside)} frame(s) of {pattern.typed} ({format_frames(sorted(beside))}) are on "
             f"disk just beside its frames {format_frames(sequence.frames)} under another padding, "
             f"which the pattern does not read, so the shot would be denoised without them: "
             f"{read_all}{other_padding_text(pattern, beside)}; if they are not this shot's frames, "
@@ -245,7 +245,7 @@ def other_padding_text(pattern: FramePattern, found: dict[int, str], limit: int 
               *(f"{frame} as {other} ({pattern.digits_in(other)}-digit padding)" for frame, other in others)]
     more = f" and {len(found) - limit} more" if len(found) > limit else ""
     rename = (f"rename it to {pattern.name(first)}" if len(found) == 1 else
-              f"rename them to {pattern.text}'s padding (e.g. {name} to {pattern.name(first)})")
+              f"rename them to {pattern.typed}'s padding (e.g. {name} to {pattern.name(first)})")
     return f"{', '.join(listed)}{more}: {rename}"
 
 

@@ -527,7 +527,7 @@ def _on_disk(pattern: FramePattern, frames: list[int], on_disk: list[int], confi
     absent = [frame for frame in frames if frame not in present]
     if absent and config.missing == "error":
         raise MissingFramesError(
-            f"frames {format_frames(absent)} of {pattern.text} are not on disk: {found_from}, so that "
+            f"frames {format_frames(absent)} of {pattern.typed} are not on disk: {found_from}, so that "
             f"every run on it decides alike; run again once they are rendered, or {remedy}pass "
             "--missing hold or skip", absent)
     return [frame for frame in frames if frame in present]

@@ -463,7 +463,7 @@ class SequenceOnDisk:
 
     def __post_init__(self) -> None:
         if not self.frames:
-            raise SequenceError(f"sequence {self.pattern.text} has no frames")
+            raise SequenceError(f"sequence {self.pattern.typed} has no frames")
         object.__setattr__(self, "frames", sorted(set(self.frames)))
 
     @property
@@ -528,16 +528,16 @@ def find_sequence(pattern: FramePattern | str | Path) -> SequenceOnDisk:
     folder = pattern.directory
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
-        raise SequenceError(f"folder '{folder}' of {pattern.text} {what}; check the path")
+        raise SequenceError(f"folder '{folder}' of {pattern.typed} {what}; check the path")
     files, other_padding, not_files = pattern.listing()
     frames = sorted(files)
     if not frames and not_files:
         found = {frame: what_is_at(pattern.path(frame)) for frame in not_files}
-        raise SequenceError(f"no frames of {pattern.text} in folder '{folder}': what is at its frames' "
+        raise SequenceError(f"no frames of {pattern.typed} in folder '{folder}': what is at its frames' "
                             f"names is no file; {not_files_text(pattern, found)}")
     if not frames:
         raise SequenceError(
-            f"no frames of {pattern.text} in folder '{folder}'; check the name and the padding "
+            f"no frames of {pattern.typed} in folder '{folder}'; check the name and the padding "
             f"({_padding_meaning(pattern.padding)}){_sequences_hint(folder)}")
     return SequenceOnDisk(pattern, frames, other_padding, files, not_files)
 

@@ -474,8 +474,8 @@ def _check_on_disk(pattern: FramePattern, wanted: list[int] | range, missing_pol
     elif on_disk.frames:
         check_missing(on_disk.sequence(pattern), wanted, missing_policy, context, radius=radius)
     elif missing_policy == "error":
-        which = (f"frame {wanted[0]} of {pattern.text} is not on disk yet: render it first"
-                 if len(wanted) == 1 else f"none of frames {format_frames(wanted)} of {pattern.text} "
+        which = (f"frame {wanted[0]} of {pattern.typed} is not on disk yet: render it first"
+                 if len(wanted) == 1 else f"none of frames {format_frames(wanted)} of {pattern.typed} "
                  "is on disk yet: render them first")
         raise MissingFramesError(which, wanted)
 
@@ -487,7 +487,7 @@ def _warn_not_rendered(pattern: FramePattern, absent: list[int]) -> None:
         note = other_padding_note(pattern, absent)
         log.warning("%d frame(s) of %s are not rendered yet (%s%s): the job is written anyway "
                     "(--context-frames); their tasks fail and are retried until the frames and "
-                    "their neighbours are on disk", len(absent), pattern.text, format_frames(absent),
+                    "their neighbours are on disk", len(absent), pattern.typed, format_frames(absent),
                     f"; {note}" if note else "")
 
 

@@ -550,6 +550,18 @@ def test_the_summary_and_done_event_name_the_output_as_typed(sequence_factory, t
     assert sorted(path.name for path in shot.glob(f"{stem}.*.exr")) == [f"{stem}.{n}.exr" for n in (10, 8, 9)]
 
 
+@pytest.mark.parametrize("token", ["%04d", "@@@@", "${F4}"])
+def test_the_input_is_named_as_typed_in_what_seq_says_of_its_frames(sequence_factory, tmp_path, token):
+    """'2 frame(s) of render.####.exr are missing' answered a shot typed render.%04d.exr (and
+    the other warnings and refusals of its frames alike), a spelling the user never typed."""
+    typed = sequence_factory(frames=range(1001, 1004), height=8, width=8).replace("####", token)
+    missing = _seq_here(typed, "--frames", "1001-1005", "--model", tmp_path / "never-loaded.safetensors")
+    assert missing.exit_code == 1, missing.output
+    assert f"error: 2 frame(s) of {typed} are missing: 1004-1005" in missing.stderr
+    absent = _seq_here(typed.replace("render", "other"), "--model", tmp_path / "never-loaded.safetensors")
+    assert f"error: no frames of {typed.replace('render', 'other')} in folder" in absent.stderr
+
+
 def test_a_refusal_of_the_output_names_it_as_typed(sequence_factory, tmp_path):
     """'output pattern render.####.exr would overwrite input frames' named render.%04d.exr in a
     spelling the user never typed."""

@@ -173,6 +173,15 @@ def test_job_frames_none_of_which_is_rendered_yet_are_refused_in_words_for_their
         build_job(pattern, frames="1005-1007")
 
 
+def test_a_jobs_refusal_names_the_input_as_typed(tmp_path):
+    """'none of frames 1005-1007 of render.####.exr is on disk' answered a job over
+    render.%04d.exr, which the job's own files name as typed."""
+    typed = write_sequence(tmp_path / "shot", frames=[1001, 1002], height=4, width=4).replace("####", "%04d")
+    said = f"none of frames 1005-1007 of {typed} is on disk; frames on disk: 1001-1002"
+    with pytest.raises(MissingFramesError, match=re.escape(said)):
+        build_job(typed, frames="1005-1007")
+
+
 def test_a_job_frame_on_disk_under_another_padding_is_named_not_held_or_waited_for(tmp_path, caplog):
     """render.01002.exr beside render.1001.exr and render.1003.exr: the job held or skipped 1002
     as seq did (now refused with the name to rename), and a job submitted with the render said 1002
