@@ -775,17 +775,9 @@ class _Outcomes:
                 continue
             self.unreconciled.add((view, layers))
             where = (frame, f", view {view}" if view else "", ", ".join(layers), ADDS_UP * 100)
-            if searched(len(layers)):
-                warn(log, "frame %d%s: the --aov layers %s do not add up to the beauty in the render, nor "
-                     "does any set of them (within %g%%), so none was moved to add up to the denoised "
-                     "beauty: each is as the network made it (said once for these layers)", *where)
-            else:
-                warn(log, "frame %d%s: the --aov layers %s do not add up to the beauty in the render "
-                     "(within %g%%), and the sets of more than %d layers are not searched for those "
-                     "that do (light groups beside diffuse and specular), so none was moved to add up "
-                     "to the denoised beauty: each is as the network made it; give --aov the layers "
-                     "of one breakdown, %d at most, to have them reconciled (said once for these "
-                     "layers)", *where, BREAKDOWN_SEARCH_LAYERS, BREAKDOWN_SEARCH_LAYERS)
+            warn(log, "frame %d%s: the --aov layers %s do not add up to the beauty in the render (within "
+                 "%g%%), %s, so none was moved to add up to the denoised beauty: each is as the network "
+                 "made it%s (said once for these layers)", *where, *_unreconciled_why(len(layers)))
 
     def _report(self, result: FrameResult, started: float, ended: float,
                 header_changes: Sequence[HeaderChange] = (), unreconciled: Unreconciled | None = None
@@ -805,6 +797,18 @@ class _Outcomes:
             except Exception:  # the host cancelled: called again as the run unwinds, it would raise again
                 self.progress = None
                 raise
+
+
+def _unreconciled_why(count: int) -> tuple[str, str]:
+    """What of `count` --aov layers that do not add up was looked for (every set of them, or none
+    past BREAKDOWN_SEARCH_LAYERS: light groups beside diffuse and specular), and what to do ('' where
+    every set was searched: nothing to give instead), for `_Outcomes._warn_of_unreconciled`."""
+    if searched(count):
+        return "nor does any set of them", ""
+    return (f"and the sets of more than {BREAKDOWN_SEARCH_LAYERS} layers are not searched for those "
+            "that do (light groups beside diffuse and specular)",
+            f"; give --aov the layers of one breakdown, {BREAKDOWN_SEARCH_LAYERS} at most, to have them "
+            "reconciled")
 
 
 def _layers_of(window: dict[int, FrameFeatures], layers: LayerMap, config: EngineConfig, opaque: bool

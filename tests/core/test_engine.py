@@ -1303,8 +1303,8 @@ def test_light_groups_and_diffuse_specular_each_sum_to_the_denoised_beauty_in_on
         apart = denoise_sequence(short, config=_config(tiny_weights, aovs=("*",)))
     said = [w for w in apart.warnings if "add up" in w]
     assert caplog.text.count("do not add up") == 1
-    assert said == ["frame 1: the --aov layers diffuse, specular do not add up to the beauty in the render, "
-                    "nor does any set of them (within 1%), so none was moved to add up to the denoised "
+    assert said == ["frame 1: the --aov layers diffuse, specular do not add up to the beauty in the render "
+                    "(within 1%), nor does any set of them, so none was moved to add up to the denoised "
                     "beauty: each is as the network made it (said once for these layers)"]
 
 
