@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -329,10 +330,12 @@ def _empty_reference(path: Path, rendered: dict[str, np.ndarray] | None) -> str 
                                  for c in "RGB"]))
 
 
-def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> dict:
+def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig,
+                    scratch: Path | None = None) -> dict:
     """Render every missing frame of one sequence; return its manifest entry (complete). A
     sequence whose reference frame shows nothing (`empty_frame`) stops there and is left out of
-    the dataset (`_leave_out`): its entry says why."""
+    the dataset (`_leave_out`): its entry says why. Its meshes are written in `scratch` (None: the
+    system's temp folder), which a render worker's caller removes (`_render_in_parallel`)."""
     import mitsuba as mi
 
     from vfxdenoise.core.data.render import FrameRenderer
@@ -350,7 +353,8 @@ def render_sequence(root: Path, plan: SequencePlan, config: DatasetConfig) -> di
     lens = (draw_depth_of_field(desc, config.frames, config.width, plan.scene_seed)
             if plan.depth_of_field else None)
     with FrameRenderer(desc, config.width, config.height, config.reference_chunk,
-                       transparent=config.background == "transparent", lens=lens) as renderer:
+                       transparent=config.background == "transparent", lens=lens,
+                       scratch=scratch) as renderer:
         if plan.motion_blur:  # enough sub-frame times for the fastest motion of the shot
             clock = time.perf_counter()
             try:
@@ -642,18 +646,22 @@ def _render_one_by_one(root: Path, todo: list[SequencePlan], config: DatasetConf
 def _render_in_parallel(root: Path, todo: list[SequencePlan], config: DatasetConfig, jobs: int,
                         finished: Callable[[dict], None]) -> Failures:
     """Render `todo` in `jobs` processes, passing each sequence to `finished` as it completes; after
-    a failure, cancel those not yet started and wait for the rest (`generate`). [(plan, error)]."""
+    a failure, cancel those not yet started and wait for the rest (`generate`). [(plan, error)].
+    The workers write their meshes in one temp folder of this process's, removed as it returns or
+    is cancelled: a worker a cancel ends (`_stop_workers`) runs no clean-up of its own, and each
+    left its meshes' folder in the system's temp folder."""
     from vfxdenoise.core.data.render import default_threads
 
     failures: Failures = []
     context = multiprocessing.get_context("spawn")  # never fork a process holding JIT threads
     init_args = (config.variant, default_threads(jobs))
     others = set(multiprocessing.active_children())
-    with ProcessPoolExecutor(jobs, context, _worker_init, init_args) as pool:
+    with tempfile.TemporaryDirectory(prefix="vfxdenoise-dataset-", ignore_cleanup_errors=True) as meshes, \
+            ProcessPoolExecutor(jobs, context, _worker_init, init_args) as pool:
         try:
             with _ctrl_c_held_from_new_workers():  # the pool starts its workers in `submit`
                 pending: dict[Future, SequencePlan] = {
-                    pool.submit(render_sequence, root, plan, config): plan for plan in todo}
+                    pool.submit(render_sequence, root, plan, config, Path(meshes)): plan for plan in todo}
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:

@@ -107,12 +107,13 @@ def _within(values: np.ndarray, low: float, high: float) -> np.ndarray:
 
 
 class FrameRenderer:
-    """Renders frames of one scene description at a fixed resolution; owns a temp folder of meshes.
-    `lens` adds depth of field, `shutter` motion blur (None: a sharp pinhole render, as ever)."""
+    """Renders frames of one scene description at a fixed resolution; owns a temp folder of meshes,
+    made in `scratch` where given (None: the system's temp folder). `lens` adds depth of field,
+    `shutter` motion blur (None: a sharp pinhole render, as ever)."""
 
     def __init__(self, desc: SceneDescription, width: int, height: int, reference_chunk: int = 64,
                  transparent: bool = False, lens: DepthOfField | None = None,
-                 shutter: MotionBlur | None = None):
+                 shutter: MotionBlur | None = None, scratch: Path | None = None):
         self.mi = _mitsuba()
         if not self.mi.variant():
             init_mitsuba()
@@ -122,7 +123,7 @@ class FrameRenderer:
         self.desc, self.width, self.height = desc, width, height
         self.transparent = transparent  # the environment lights the scene but the camera sees no sky
         self.reference_chunk = max(1, reference_chunk)
-        self._tmp = tempfile.TemporaryDirectory(prefix="vfxdenoise-meshes-")
+        self._tmp = tempfile.TemporaryDirectory(prefix="vfxdenoise-meshes-", dir=scratch)
         self.meshes = write_meshes(Path(self._tmp.name))
         self._scenes: dict[tuple[float, str, bool], object] = {}
         self.lens, self.shutter = lens, shutter

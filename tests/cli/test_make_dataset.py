@@ -174,11 +174,14 @@ def test_a_cancel_of_parallel_renders_ends_them_quietly_and_at_once(tmp_path, to
     worker print its KeyboardInterrupt's traceback above the run's one line (a worker whose render
     it stopped went idle, and a second Ctrl-C found it so); a SIGINT to the command alone waited
     for the sequences rendering, then the cancel's 30 s limit ('still running 30 s after the
-    cancel'). The workers ignore SIGINT and the command ends them at once, their noisy frames kept."""
-    out = tmp_path / "data"
+    cancel'). The workers ignore SIGINT and the command ends them at once, their noisy frames kept,
+    and their meshes' temp folders removed (each was left in the temp folder)."""
+    out, temp = tmp_path / "data", tmp_path / "temp"
+    temp.mkdir()
     run = subprocess.Popen([str(VFXDENOISE), "make-dataset", str(out), "--jobs", "2", "--sequences", "2",
                             "--frames", "1", "--size", "64x64", "--spp", "4", "--ref-spp", "262144"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                           env={**os.environ, "TMPDIR": str(temp)})
     noisy = [out / ".partial" / f"seq000{index}" / "spp4" / "render.1001.exr" for index in (0, 1)]
     try:
         while not all(path.is_file() for path in noisy) and run.poll() is None:
@@ -200,6 +203,7 @@ def test_a_cancel_of_parallel_renders_ends_them_quietly_and_at_once(tmp_path, to
                                        "the same command again to render the rest"), stderr
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     assert all(path.is_file() for path in noisy)
+    assert not list(temp.iterdir())
 
 
 def _render_workers(parent: int) -> list[int]:

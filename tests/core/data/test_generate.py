@@ -353,8 +353,8 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads processes from /proc")
 def test_render_workers_end_when_the_command_is_killed(tmp_path):
-    # A long job in 2 worker processes; kill the command as soon as its workers render. Killed,
-    # the workers leave their meshes' temp folders (`FrameRenderer`): in tmp_path, not /tmp.
+    # A long job in 2 worker processes; kill the command as soon as its workers render. Killed
+    # outright, it leaves its workers' meshes (`FrameRenderer`) in its temp folder: in tmp_path.
     script = ("from vfxdenoise.core.data.generate import DatasetConfig, generate\n"
               f"generate({str(tmp_path / 'data')!r}, DatasetConfig(sequences=2, frames=50, width=64, "
               "height=64, spp=(4,), reference_spp=256, seed=3, style='demo'), jobs=2)\n")
@@ -372,7 +372,7 @@ def test_render_workers_end_when_the_command_is_killed(tmp_path):
     while any(_alive(p) for p in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(_alive(p) for p in workers), "render workers outlived the killed command"
-    assert list(tmp_path.glob("vfxdenoise-meshes-*")), "the workers' meshes are in /tmp"
+    assert list(tmp_path.rglob("vfxdenoise-meshes-*")), "the workers' meshes are in /tmp"
 
 
 def test_light_group_datasets_sum_to_the_render_with_every_light(tmp_path):
