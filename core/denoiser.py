@@ -22,11 +22,13 @@ from functools import partial
 import numpy as np
 import torch
 
+from vfxdenoise.core import neighbour_coverage
 from vfxdenoise.core.engine_config import BRIGHTNESS_JUMP, EngineConfig
 from vfxdenoise.core.errors import DeviceError, NonFiniteNetworkError
-from vfxdenoise.core.features import FrameFeatures
+from vfxdenoise.core.features import ALPHA_LAYER, FrameFeatures
 from vfxdenoise.core.input_layout import InputLayout
 from vfxdenoise.core.layer_denoise import denoise_layers, split_layers
+from vfxdenoise.core.neighbour_coverage import split_alpha_consistency
 from vfxdenoise.core.network_input import InputByRegion, aligned_aovs, build_input, layer_slots_lacking
 from vfxdenoise.core.run_warnings import warn
 from vfxdenoise.core.runtime.device import model_dtypes
@@ -275,25 +277,35 @@ class Denoiser:
         return self.dtype if self.input_device == self.device else torch.float32
 
     def _run_tile(self, x: torch.Tensor, radiance: tuple[bool, ...] = (),
-                  lacking: tuple[tuple[int, ...], ...] = ()) -> torch.Tensor:
-        network_input, aovs = split_layers(x.to(self.device, self.dtype), self.model.layout)
+                  lacking: tuple[tuple[int, ...], ...] = (), alpha_apart: bool = False) -> torch.Tensor:
+        x = x.to(self.device, self.dtype)
+        alpha_consistency = None
+        if alpha_apart:  # the consistency the alpha's own pass reads, last
+            x, alpha_consistency = split_alpha_consistency(x, self.model.layout)
+        network_input, aovs = split_layers(x, self.model.layout)
         if aovs is None:
             return self.model(network_input).to(self.input_device)
-        return denoise_layers(self.model, network_input, aovs, radiance, lacking).to(self.input_device)
+        return denoise_layers(self.model, network_input, aovs, radiance, lacking,
+                              alpha_consistency).to(self.input_device)
 
     def __call__(self, x: torch.Tensor | InputByRegion, frame: int | None = None,
                  aovs: torch.Tensor | None = None, tile: int | None = None,
-                 radiance: tuple[bool, ...] = (), lacking: tuple[tuple[int, ...], ...] = ()
-                 ) -> DenoisedBeauty:
+                 radiance: tuple[bool, ...] = (), lacking: tuple[tuple[int, ...], ...] = (),
+                 alpha_consistency: torch.Tensor | None = None) -> DenoisedBeauty:
         """The denoised beauty of input `x`, and of the layers' aligned frames `aovs` if given
         (those flagged in `radiance` filtered without the albedo: `layer_denoise.as_radiance`;
         each without the neighbour slots `lacking` names for it, whose frames lack it:
         `network_input.layer_slots_lacking`); in tiles of at most `tile` px if given. An
-        `InputByRegion` is built tile by tile. The pixels where the network gave NaN or Inf are
-        counted where frame t's beauty in `x` holds light (`_failures`, `DenoisedBeauty.failures`),
-        over the whole frame, layers' included."""
-        if aovs is not None:  # tiled together: one tensor, split again by `split_layers`
-            x = torch.cat([x, aovs], dim=1)
+        `InputByRegion` is built tile by tile. With `alpha_consistency` (or an `InputByRegion`
+        built with it), the last layer is the alpha's own and its pass reads that consistency
+        (`layer_denoise.denoise_layers`). The pixels where the network gave NaN or Inf are counted
+        where frame t's beauty in `x` holds light (`_failures`, `DenoisedBeauty.failures`), over
+        the whole frame, layers' included."""
+        alpha_apart = alpha_consistency is not None or (isinstance(x, InputByRegion)
+                                                         and x.alpha_consistency)
+        # tiled together: one tensor, split again by `split_alpha_consistency` and `split_layers`
+        x = x if aovs is None else torch.cat(
+            [part for part in (x, aovs, alpha_consistency) if part is not None], dim=1)
         if isinstance(x, torch.Tensor) and self.input_device == self.device:
             x = x.to(self.device, self.dtype)  # once, whole, on the model's device
         elif isinstance(x, torch.Tensor):  # host memory: each tile converted as it goes over
@@ -301,7 +313,8 @@ class Denoiser:
         limit = min((t for t in (self.tile, tile) if t), default=None)
         try:
             with torch.inference_mode():
-                run = partial(self._run_tile, radiance=radiance, lacking=lacking)
+                run = partial(self._run_tile, radiance=radiance, lacking=lacking,
+                              alpha_apart=alpha_apart)
                 y, used = run_with_oom_retry(run, x, limit, self.multiple)
                 if used != limit:  # memory ran out: the next frames start from what worked
                     self.tile = used
@@ -356,10 +369,17 @@ def denoised_beauty(denoiser: Denoiser, window: dict[int, FrameFeatures], host: 
     window = with_stand_ins(window, layout)  # no usable neighbour: itself, shifted, stands in
     plan = plan_slots(window, layout, device, brightness_jump)
     lacking = layer_slots_lacking(window, plan) if with_aovs else ()
+    # Neighbours covered otherwise than t are left out of the light's passes, not the alpha's.
+    held = neighbour_coverage.held(window)
+    alpha_apart = held and ALPHA_LAYER in window[0].aovs
     if device.type == "cpu" and ((host is not None and host.tiled) or denoiser.tile is not None):
-        x = InputByRegion(window, layout, plan, device, dtype, with_aovs)
+        x = InputByRegion(window, layout, plan, device, dtype, with_aovs, held, alpha_apart)
         tile = host.tile(x.margin, denoiser.multiple) if host else None
         return denoiser(x, frame=frame, tile=tile, radiance=radiance, lacking=lacking)
-    x = build_input(window, layout, device, plan, dtype)
+    covered = neighbour_coverage.covered_otherwise(window, plan, device, dtype) if held else None
+    x = build_input(window, layout, device, plan, dtype, covered=covered)
     aovs = aligned_aovs(window, plan, device, dtype) if with_aovs else None
-    return denoiser(x, frame=frame, aovs=aovs, radiance=radiance, lacking=lacking)
+    alpha_consistency = (build_input(window, layout, device, plan, dtype)[:, layout.consistency]
+                         if alpha_apart else None)
+    return denoiser(x, frame=frame, aovs=aovs, radiance=radiance, lacking=lacking,
+                    alpha_consistency=alpha_consistency)

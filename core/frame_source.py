@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vfxdenoise.core import neighbours
-from vfxdenoise.core.coverage import partly_covered
+import numpy as np
+
+from vfxdenoise.core import half_floats, neighbours
+from vfxdenoise.core.coverage import ALPHA_TOLERANCE, partly_covered
 from vfxdenoise.core.errors import ExrError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure, hold_out_lamps
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
@@ -97,6 +99,16 @@ class LoadedFrame:
     unguided: Unguided = field(default_factory=dict)
 
 
+def _coverage(image: ExrImage, mapping: LayerMap, window: tuple[int, int, int, int]) -> np.ndarray | None:
+    """A view's alpha (1, H, W) over its beauty's data `window`, as stored (half stays half), for
+    the neighbours it did not cover (`neighbour_coverage`); None without one, or where it covers
+    every pixel fully (within `coverage.ALPHA_TOLERANCE`), which needs neither check nor memory."""
+    if mapping.alpha is None:
+        return None
+    alpha = image.get(list(mapping.alpha), keep_half=True, window=window)
+    return None if float(half_floats.smallest(alpha[0])) >= 1.0 - ALPHA_TOLERANCE else alpha
+
+
 class FrameSource:
     """Reads frames on worker threads and keeps a bounded cache of their features.
 
@@ -160,8 +172,9 @@ class FrameSource:
             _refuse_broken_beauty(path, view, found, sanitized)
             report.merge(sanitized, view)  # which eye, in a stereo file
             opaque[view] = found.opaque()
+            found.alpha = _coverage(image, mapping, windows[view])
             if not self.alpha and mapping.alpha is not None:
-                partly[view] = partly_covered(image.get(list(mapping.alpha), keep_half=True))
+                partly[view] = found.alpha is not None and partly_covered(found.alpha)
             found = self.exposure.apply(found)
             lit[view] = brightness(found.beauty, windows[view], image.display_window)
             features[view] = self.motion.apply(hold_out_lamps(found))

@@ -223,7 +223,8 @@ def _agrees(noisy_sum: np.ndarray, noisy_beauty: np.ndarray, axis: int = 0) -> n
 
 
 def denoise_layers(model: nn.Module, x: torch.Tensor, aovs: torch.Tensor,
-                   radiance: Sequence[bool] = (), lacking: Sequence[Sequence[int]] = ()) -> torch.Tensor:
+                   radiance: Sequence[bool] = (), lacking: Sequence[Sequence[int]] = (),
+                   alpha_consistency: torch.Tensor | None = None) -> torch.Tensor:
     """Denoised beauty and layers of frame t, (N, 3 + 3 x layers, H, W), from the network input `x`
     and the layers' aligned frames `aovs` (`network_input.aligned_aovs`), each layer on its own
     (`reconcile` then makes them add up). A layer flagged in `radiance` is filtered without the
@@ -231,11 +232,16 @@ def denoise_layers(model: nn.Module, x: torch.Tensor, aovs: torch.Tensor,
     `network_input.layer_slots_lacking`) are inconsistent in its pass alone, so its kernels
     weigh the other frames, as they do for a slot repeating a frame. One network pass after
     another, so a frame with layers needs no more device memory than one without (the tile size
-    and `--max-gpu-mem` budget hold), and the beauty comes out as without layers, bit for bit."""
+    and `--max-gpu-mem` budget hold), and the beauty comes out as without layers, bit for bit.
+    With `alpha_consistency`, the last layer is the alpha's own (`features.ALPHA_LAYER`) and its
+    pass reads that consistency, the input's built without leaving out the neighbours covered
+    otherwise than t (`neighbour_coverage`), whose coverage is what it denoises."""
     stack = AovStack.of(aovs, model.layout)
     outputs = [model(x)]
     for index in range(stack.layers):
         layer_input = with_beauty(x, aovs[:, stack.layer(index)], model.layout)
+        if alpha_consistency is not None and index == stack.layers - 1:
+            layer_input[:, model.layout.consistency] = alpha_consistency
         if index < len(radiance) and radiance[index]:
             layer_input = as_radiance(layer_input, model.layout)
         for slot in (lacking[index] if index < len(lacking) else ()):

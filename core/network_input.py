@@ -17,6 +17,7 @@ import torch
 from vfxdenoise.core import fused_input
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.input_layout import FLAG_NAMES, AovStack, InputLayout, StackedFrame
+from vfxdenoise.core.neighbour_coverage import covered_otherwise, leave_out_covered_otherwise
 from vfxdenoise.core.neighbour_patches import (
     OUTLIER_BLOCK,
     SlotBlocks,
@@ -283,6 +284,7 @@ def _fused_slots(out: torch.Tensor, window: dict[int, FrameFeatures], layout: In
 def build_input(
     window: dict[int, FrameFeatures], layout: InputLayout, device: torch.device | str = "cpu",
     plan: SlotPlan | None = None, dtype: torch.dtype = torch.float32, fill: SlotFill = SlotFill.AUTO,
+    covered: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Assemble the (1, C, H, W) input for the centre frame (offset 0) of `window`.
 
@@ -292,7 +294,8 @@ def build_input(
     is filled in place into one preallocated tensor of `dtype` (the model's: no conversion pass
     after; the arithmetic stays in float32): at 1080p every copy costs ~10 ms. `fill` says how the
     neighbour slots are filled (`SlotFill`): by default by the fused CUDA kernel where it can run,
-    else in PyTorch.
+    else in PyTorch. The neighbour pixels `covered` marks (`neighbour_coverage.covered_otherwise`)
+    are inconsistent, before any rule reads the consistency.
     """
     device = torch.device(device)
     centre = window[0]
@@ -302,6 +305,8 @@ def build_input(
     out[0, layout.slot_beauty(0)] = torch.as_tensor(centre.beauty)
     albedo_sum = _fill_slots(out, window, layout, plan, fill)
     expose_slots(out, layout, plan)
+    if covered is not None:
+        leave_out_covered_otherwise(out, layout, covered)
     leave_out_relit(out, layout, plan)
     blocks = SlotBlocks(out, layout, plan)
     leave_out_relit_blocks(out, layout, plan, blocks)
@@ -332,17 +337,22 @@ class InputByRegion:
     Sliced like the tensor it stands for (`[..., y0:y1, x0:x1]`), it builds that region from the
     frames and flows cropped to the region plus `margin`, the farthest any flow reaches, so every
     sample lands where it lands in the whole frame: the region equals the same region of the
-    whole input, up to the rounding of sample positions."""
+    whole input, up to the rounding of sample positions. With `with_coverage`, the neighbour
+    pixels covered otherwise than t are inconsistent (`neighbour_coverage`); with
+    `alpha_consistency`, the consistency of the input built without that follows, last, for the
+    alpha's own pass (`layer_denoise.denoise_layers`)."""
 
     def __init__(self, window: dict[int, FrameFeatures], layout: InputLayout, plan: SlotPlan,
                  device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32,
-                 with_aovs: bool = False):
+                 with_aovs: bool = False, with_coverage: bool = False, alpha_consistency: bool = False):
         self.window, self.layout, self.plan = window, layout, plan
         self.device, self.dtype = torch.device(device), dtype
         centre = window[0]
         layers = len(centre.aovs) if with_aovs else 0
-        self.with_aovs = layers > 0
+        self.with_aovs, self.with_coverage = layers > 0, with_coverage
+        self.alpha_consistency = alpha_consistency and self.with_aovs
         channels = layout.in_channels + AovStack(1 + len(plan.offsets), layers).channels
+        channels += len(plan.offsets) if self.alpha_consistency else 0
         self.shape = torch.Size((1, channels, centre.height, centre.width))
         reach = max((float(flow.abs().amax()) for flow in plan.flows.values()), default=None)
         # Bilinear sampling reads one pixel beyond where a flow lands.
@@ -363,7 +373,11 @@ class InputByRegion:
         flows = {offset: flow[..., top:bottom, left:right] for offset, flow in self.plan.flows.items()}
         relit = {offset: mask[..., top:bottom, left:right] for offset, mask in self.plan.relit.items()}
         plan = replace(self.plan, flows=flows, relit=relit)
-        x = build_input(window, self.layout, self.device, plan, self.dtype)
+        covered = covered_otherwise(window, plan, self.device, self.dtype) if self.with_coverage else None
+        x = build_input(window, self.layout, self.device, plan, self.dtype, covered=covered)
         if self.with_aovs:
             x = torch.cat([x, aligned_aovs(window, plan, self.device, self.dtype)], 1)
+        if self.alpha_consistency:
+            own = build_input(window, self.layout, self.device, plan, self.dtype)
+            x = torch.cat([x, own[:, self.layout.consistency]], 1)
         return x[..., y0 - top:y1 - top, x0 - left:x1 - left]

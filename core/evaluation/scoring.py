@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -21,11 +22,12 @@ from vfxdenoise.core.evaluation import metrics
 from vfxdenoise.core.exposure import frame_light, hold_out_lamps, shot_exposure
 from vfxdenoise.core.features import FrameFeatures
 from vfxdenoise.core.io.dataset_layout import REFERENCE, by_samples
+from vfxdenoise.core.neighbour_coverage import covered_otherwise, held
 from vfxdenoise.core.network_input import build_input
 from vfxdenoise.core.run_warnings import warn
 from vfxdenoise.core.sanitize import MAX_RADIANCE
 from vfxdenoise.core.shot_settings import exposure_window
-from vfxdenoise.core.slot_plan import with_stand_ins
+from vfxdenoise.core.slot_plan import plan_slots, with_stand_ins
 from vfxdenoise.core.temporal_window import window_around
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,8 @@ SCORES = ("psnr", "ssim", "relmse", "energy", "sparkles", "flip", "temporal", "t
 def model_denoiser(model: nn.Module, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
                    empty_margin: int | None = coverage.MARGIN) -> SequenceDenoiser:
     """Wrap a temporal model so it denoises an in-memory sequence as the engine denoises one clean
-    shot: the same windows (`window_around`), stand-ins, exposure lift and lamps (`exposure`), from inputs
+    shot: the same windows (`window_around`), stand-ins, exposure lift and lamps (`exposure`), neighbours
+    covered otherwise left out of the beauty's pass (`neighbour_coverage`), from inputs
     in `dtype` (the model's); `empty_margin` None leaves the pixels a render left empty to the
     network (`coverage`). What the engine adds for renders off a farm is left out, as generated
     shots never need it: no window stops at flashes or cuts (`neighbours.usable_window`), no
@@ -62,12 +65,14 @@ def model_denoiser(model: nn.Module, device: str | torch.device = "cpu", dtype: 
         first_window = exposure_window(rendered, model.temporal_radius)
         exposure = shot_exposure([frame_light(frame.beauty) for frame in first_window])
         # Copies: the lamps held out of the network's input come back from `rendered` (`Exposure.undo`)
-        frames = [hold_out_lamps(exposure.apply(f.map(np.array))) for f in rendered]
+        frames = [_partly_covering(hold_out_lamps(exposure.apply(f.map(np.array)))) for f in rendered]
         outputs, failed = [], 0
         with torch.inference_mode():
             for t in range(len(frames)):
                 window = with_stand_ins(window_around(frames, t, model.temporal_radius), model.layout)
-                x = build_input(window, model.layout, device, dtype=dtype)
+                plan = plan_slots(window, model.layout, device)
+                covered = covered_otherwise(window, plan, device, dtype) if held(window) else None
+                x = build_input(window, model.layout, device, plan, dtype=dtype, covered=covered)
                 network, bad = _cleaned(model(x)[0].float())
                 failed += bad
                 out = exposure.undo(network.cpu().numpy(), rendered[t].beauty)
@@ -84,6 +89,14 @@ def model_denoiser(model: nn.Module, device: str | torch.device = "cpu", dtype: 
         return outputs
 
     return run
+
+
+def _partly_covering(frame: FrameFeatures) -> FrameFeatures:
+    """`frame` with its alpha kept only where it covers some pixel less than fully, as the engine
+    holds it (`frame_source`) for the neighbours covered otherwise (`neighbour_coverage`)."""
+    if frame.alpha is None or float(np.min(frame.alpha)) < 1.0 - coverage.ALPHA_TOLERANCE:
+        return frame
+    return replace(frame, alpha=None)
 
 
 def _cleaned(out: torch.Tensor) -> tuple[torch.Tensor, int]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -91,6 +92,43 @@ def test_layers_tiled_from_host_memory_equal_the_whole_frames_layers(sequence_fa
     assert whole.shape == tiled.shape == (9, 16, 256)  # beauty, key, fill
     np.testing.assert_allclose(tiled, whole, rtol=1e-3, atol=1e-3)
     assert denoised_beauty(_denoiser(), window, None).result().shape == (3, 16, 256)  # none asked
+
+
+def _held_out_window(pattern: str, frames, centre: int) -> dict[int, FrameFeatures]:
+    """`pattern`'s frames with a holdout (alpha 0, beauty 0; guides as rendered) 12 px wide moving
+    4 px a frame over the pan, read as `seq --alpha denoise` reads them: the alpha as the last
+    layer, and held for `neighbour_coverage`."""
+    sequence = parse_pattern(pattern)
+    window = {}
+    for index, frame in enumerate(frames):
+        image = read_exr(sequence.path(frame))
+        alpha = np.ones((1, image.height, image.width), np.float32)
+        alpha[:, 4:12, 100 + 4 * index:112 + 4 * index] = 0.0
+        image.set(["A"], alpha)
+        image.set(["R", "G", "B"], image.get(["R", "G", "B"]) * alpha)
+        layers = resolve_layers(image.channel_names)
+        features = features_from_exr(image, layers, NETWORK_FEATURES, alpha_layer=True)[0]
+        window[frame - centre] = replace(features, alpha=alpha)
+    return window
+
+
+def test_the_alphas_pass_is_the_rules_own_whole_or_tiled_and_the_beauty_leaves_out_the_holdout(
+        sequence_factory):
+    """A holdout moving over the shot: its denoised alpha (`--alpha denoise`, the last layer) is
+    the one denoised with no neighbour left out (the frames' alpha not held), bit for bit, whole
+    and tiled; the beauty leaves out the neighbours that show the holdout where t does not, and
+    tiled it is the whole frame's."""
+    pattern = sequence_factory(frames=range(1, 4), height=16, width=256, motion=2.0)
+    window = _held_out_window(pattern, range(1, 4), 2)
+    unheld = {offset: replace(frame, alpha=None) for offset, frame in window.items()}
+    results = {(held, tile): denoised_beauty(_denoiser(tile=tile), frames, None, radiance=(True,)).result()
+               for held, frames in (("held", window), ("unheld", unheld)) for tile in (None, 96)}
+    whole = results["held", None]
+    assert whole.shape == (6, 16, 256)
+    np.testing.assert_array_equal(whole[3:], results["unheld", None][3:])
+    np.testing.assert_array_equal(results["held", 96][3:], results["unheld", 96][3:])
+    assert not np.allclose(whole[:3], results["unheld", None][:3], atol=1e-3)
+    np.testing.assert_allclose(results["held", 96], whole, rtol=1e-3, atol=1e-3)
 
 
 @pytest.mark.parametrize(("offsets", "size"), [

@@ -248,3 +248,21 @@ def test_a_frame_that_failed_keeps_nothing_of_its_read_or_its_readers_once_the_r
         assert again == said and "every value of its beauty is NaN" in said
     finally:
         source.close()
+
+
+def test_an_alpha_short_of_full_coverage_is_read_for_the_neighbours_check(tmp_path):
+    """A frame whose alpha leaves pixels uncovered holds it (`FrameFeatures.alpha`, for
+    `neighbour_coverage`), as stored; one covered everywhere holds none, and costs no memory."""
+    alpha = np.ones((32, 48), np.float32)
+    alpha[4:10, 6:20] = 0.0
+    held = parse_pattern(write_sequence(tmp_path / "held", frames=[1], extra={"A": alpha}))
+    opaque = parse_pattern(write_sequence(tmp_path / "opaque", frames=[1]))
+    found = []
+    for pattern in (held, opaque):
+        source = FrameSource(pattern, {}, (), 1, set(), torch.device("cpu"))
+        try:
+            found.append(source.get(1).features[""].alpha)
+        finally:
+            source.close()
+    np.testing.assert_array_equal(found[0], alpha[None])
+    assert found[1] is None

@@ -280,3 +280,30 @@ def test_more_layers_than_are_searched_are_reconciled_as_one_only_where_they_add
     groups = _parts(noisy_beauty, BREAKDOWN_SEARCH_LAYERS + 1, rng)
     assert reconcile(0.9 * noisy_beauty, [g.copy() for g in groups], noisy_beauty, groups) == [
         tuple(range(BREAKDOWN_SEARCH_LAYERS + 1))]
+
+
+def test_the_alphas_own_pass_reads_the_consistency_it_is_given_and_the_others_the_inputs():
+    """With `alpha_consistency` (the input's built without leaving out the neighbours covered
+    otherwise than t: `neighbour_coverage`), the last layer, the alpha's own, reads it; the beauty
+    and the other layers read the input's own, and without it the last layer does too."""
+    torch.manual_seed(0)
+    model = build_model("temporal-kpn", temporal_radius=2, widths=(8, 12), demodulate=True,
+                        temporal_albedo=True).eval()
+    torch.nn.init.normal_(model.head.weight, std=0.1)
+    window = _window(np.random.default_rng(3))
+    plan = plan_slots(window, model.layout)
+    x, aovs = build_input(window, model.layout, plan=plan), aligned_aovs(window, plan)
+    ruled = x.clone()
+    ruled[:, model.layout.consistency, 3:9, 4:10] = 0.0
+    assert x[:, model.layout.consistency, 3:9, 4:10].mean() > 0.1  # read there as built
+    stack = AovStack.of(aovs, model.layout)
+    with torch.no_grad():
+        out = denoise_layers(model, ruled, aovs, alpha_consistency=x[:, model.layout.consistency])
+        light = denoise_layers(model, ruled, aovs)
+        expected = [model(ruled), model(with_beauty(ruled, aovs[:, stack.layer(0)])),
+                    model(with_beauty(x, aovs[:, stack.layer(1)]))]
+    torch.testing.assert_close(out, torch.cat(expected, dim=1), rtol=0, atol=0)
+    torch.testing.assert_close(light[:, :6], out[:, :6], rtol=0, atol=0)
+    torch.testing.assert_close(light[:, 6:9], model(with_beauty(ruled, aovs[:, stack.layer(1)])),
+                               rtol=0, atol=0)
+    assert not torch.equal(out[:, 6:9], light[:, 6:9])
