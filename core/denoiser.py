@@ -379,7 +379,8 @@ def denoised_beauty(denoiser: Denoiser, window: dict[int, FrameFeatures], host: 
     covered = neighbour_coverage.covered_otherwise(window, plan, device, dtype) if held else None
     x = build_input(window, layout, device, plan, dtype, covered=covered)
     aovs = aligned_aovs(window, plan, device, dtype) if with_aovs else None
-    alpha_consistency = (build_input(window, layout, device, plan, dtype)[:, layout.consistency]
+    # A copy: a view would keep the whole second input alive while the network runs.
+    alpha_consistency = (build_input(window, layout, device, plan, dtype)[:, layout.consistency].clone()
                          if alpha_apart else None)
     return denoiser(x, frame=frame, aovs=aovs, radiance=radiance, lacking=lacking,
                     alpha_consistency=alpha_consistency)

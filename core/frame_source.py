@@ -100,13 +100,24 @@ class LoadedFrame:
 
 
 def _coverage(image: ExrImage, mapping: LayerMap, window: tuple[int, int, int, int]) -> np.ndarray | None:
-    """A view's alpha (1, H, W) over its beauty's data `window`, as stored (half stays half), for
-    the neighbours it did not cover (`neighbour_coverage`); None without one, or where it covers
-    every pixel fully (within `coverage.ALPHA_TOLERANCE`), which needs neither check nor memory."""
+    """A view's alpha (1, H, W) over its beauty's data `window`, as stored (half stays half); None
+    without one, or where it covers every pixel fully (within `coverage.ALPHA_TOLERANCE`), which
+    needs neither check nor memory."""
     if mapping.alpha is None:
         return None
     alpha = image.get(list(mapping.alpha), keep_half=True, window=window)
     return None if float(half_floats.smallest(alpha[0])) >= 1.0 - ALPHA_TOLERANCE else alpha
+
+
+def _held_coverage(alpha: np.ndarray | None) -> np.ndarray | None:
+    """`alpha` as a frame holds it for the neighbours it did not cover (`neighbour_coverage`):
+    half, within 0-1 (coverage), whatever the EXR stores, so a frame holds 2 B/px more, as the
+    host memory plan counts it (`host_memory`); a 4K float frame's 4 would plan its runs 25% above
+    what they held (BENCHMARKS.md, "Host memory of CPU runs"). The rule compares 3x3 means half a
+    pixel apart: half's 11 bits are plenty."""
+    if alpha is None or alpha.dtype == np.float16:
+        return alpha
+    return np.clip(alpha, 0.0, 1.0).astype(np.float16)
 
 
 class FrameSource:
@@ -172,9 +183,10 @@ class FrameSource:
             _refuse_broken_beauty(path, view, found, sanitized)
             report.merge(sanitized, view)  # which eye, in a stereo file
             opaque[view] = found.opaque()
-            found.alpha = _coverage(image, mapping, windows[view])
+            coverage = _coverage(image, mapping, windows[view])
             if not self.alpha and mapping.alpha is not None:
-                partly[view] = found.alpha is not None and partly_covered(found.alpha)
+                partly[view] = coverage is not None and partly_covered(coverage)
+            found.alpha = _held_coverage(coverage)
             found = self.exposure.apply(found)
             lit[view] = brightness(found.beauty, windows[view], image.display_window)
             features[view] = self.motion.apply(hold_out_lamps(found))

@@ -126,6 +126,10 @@ INPUT_BYTES_PER_PIXEL = 360
 # freed (measured 200-230 B/px at 1080p, 90-200 at 960x540; the whole peak grew 350-440 B/px a
 # layer, `held` counting the rest).
 LAYER_BYTES_PER_PIXEL = 220
+# A frame's alpha, held as half for the neighbours it did not cover (`neighbour_coverage`) where it
+# covers a pixel less than fully: counted wherever the frame has an alpha, as a header cannot tell
+# where it does (opaque renders, which hold none, are planned 0.09 GiB higher at 4K).
+COVERAGE_BYTES_PER_PIXEL = 2
 # Per pixel of the frame, a tiled run's result (beauty and each layer, float32), assembled tile
 # by tile and cleaned into a copy.
 RESULT_BYTES_PER_PIXEL = 24
@@ -379,10 +383,11 @@ def _layers_held(layers: LayerMap, alpha: bool) -> list[tuple[str, ...]]:
 
 def _feature_bytes(specs: list[oiio.ImageSpec], layers: LayerMap, held: list[tuple[str, ...]]) -> int:
     """Bytes per pixel of the features a run holds per frame, in the types
-    `features_from_exr(keep_half=True)` gives them (`held_dtype`): the network's and the layers
-    `held` (`_layers_held`)."""
+    `features_from_exr(keep_half=True)` gives them (`held_dtype`): the network's, the layers
+    `held` (`_layers_held`), and the alpha `frame_source` keeps (COVERAGE_BYTES_PER_PIXEL)."""
     features = [getattr(layers, name) for name in NETWORK_FEATURES if getattr(layers, name)]
-    return _channel_bytes(specs, features) + _channel_bytes(specs, held)
+    coverage = COVERAGE_BYTES_PER_PIXEL if layers.alpha else 0
+    return _channel_bytes(specs, features) + coverage + _channel_bytes(specs, held)
 
 
 def _channel_bytes(specs: list[oiio.ImageSpec], features: list[tuple[str, ...]]) -> int:

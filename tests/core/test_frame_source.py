@@ -6,6 +6,7 @@ import gc
 import json
 import logging
 import weakref
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -266,3 +267,21 @@ def test_an_alpha_short_of_full_coverage_is_read_for_the_neighbours_check(tmp_pa
             source.close()
     np.testing.assert_array_equal(found[0], alpha[None])
     assert found[1] is None
+
+
+def test_an_alpha_stored_as_float_is_held_as_half_within_full_coverage(tmp_path):
+    """The alpha held for the neighbours' check is half whatever the EXR stores (2 B/px, as the
+    host memory plan counts it), its values within 0-1: a float alpha over 1 (65504 and more
+    would overflow half) counts as covered."""
+    alpha = np.ones((32, 48), np.float32)
+    alpha[4:10, 6:20] = 0.3
+    alpha[20:, :] = 1e6
+    pattern = write_sequence(tmp_path, frames=[1], extra={"A": alpha})
+    store_as_float(Path(pattern.replace("####", "0001")))
+    source = FrameSource(parse_pattern(pattern), {}, (), 1, set(), torch.device("cpu"))
+    try:
+        held = source.get(1).features[""].alpha
+    finally:
+        source.close()
+    assert held.dtype == np.float16
+    np.testing.assert_array_equal(held, np.clip(alpha, 0, 1)[None].astype(np.float16))

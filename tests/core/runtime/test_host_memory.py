@@ -16,6 +16,7 @@ from vfxdenoise.core.io.aovs import resolve_layers
 from vfxdenoise.core.io.exr import read_exr_header
 from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.runtime.host_memory import (
+    COVERAGE_BYTES_PER_PIXEL,
     GIVEN_SHARE,
     LAYER_BYTES_PER_PIXEL,
     MIN_PLANNED_TILE,
@@ -131,18 +132,38 @@ def _cost(width: int = 3840, height: int = 2160, read_ahead: int = 3, frames: in
 
 def test_a_frame_costs_its_features_in_their_stored_types(tmp_path):
     """Beauty, albedo and normal stored as half are held in 2 bytes a channel, float motion in
-    4 (26 B/px); the whole file is 32 B/px (with alpha and depth), all kept by an I/O thread."""
+    4, the alpha in 2 (28 B/px); the whole file is 32 B/px (with alpha and depth), all kept by an
+    I/O thread."""
     path = Path(write_sequence(tmp_path, frames=[1]).replace("####", "0001"))
     specs = read_exr_header(path)
     layers = resolve_layers([c for spec in specs for c in spec.channelnames], {}, str(path))
     cost = FrameCost.from_header(specs, {"": layers}, radius=2, read_ahead=1, threads=2, frames=5)
     assert (cost.width, cost.height) == (48, 32)
-    assert (cost.feature_bytes_per_pixel, cost.stored_bytes_per_pixel) == (26, 32)
+    assert (cost.feature_bytes_per_pixel, cost.stored_bytes_per_pixel) == (28, 32)
     assert cost.thread_bytes_per_pixel == 32
-    store_as_float(path)  # the same frame stored as float: every feature in 4 bytes
+    store_as_float(path)  # the same frame stored as float: every feature in 4 bytes, the alpha in 2
     wide = FrameCost.from_header(read_exr_header(path), {"": layers}, radius=2, read_ahead=1, threads=2,
                                  frames=5)
-    assert (wide.feature_bytes_per_pixel, wide.stored_bytes_per_pixel) == (44, 52)
+    assert (wide.feature_bytes_per_pixel, wide.stored_bytes_per_pixel) == (46, 52)
+
+
+@pytest.mark.parametrize("pixel_type", ["half", "float"])
+def test_a_frames_alpha_is_counted_as_the_half_floats_held_for_the_neighbours_check(tmp_path, pixel_type):
+    """`frame_source` holds a frame's alpha, as half, where it covers a pixel less than fully
+    (`neighbour_coverage`); a header cannot tell where, so a frame with an alpha is counted 2 B/px
+    more than one without, however it is stored, and --alpha denoise's layer comes on top."""
+    path = Path(write_sequence(tmp_path, frames=[1]).replace("####", "0001"))
+    if pixel_type == "float":
+        store_as_float(path)
+    specs = read_exr_header(path)
+    layers = resolve_layers([c for spec in specs for c in spec.channelnames], {}, str(path))
+    no_alpha = dataclasses.replace(layers, alpha=None)
+    shared = {"radius": 2, "read_ahead": 1, "threads": 2, "frames": 5}
+    held = FrameCost.from_header(specs, {"": layers}, **shared)
+    assert held.feature_bytes_per_pixel - FrameCost.from_header(
+        specs, {"": no_alpha}, **shared).feature_bytes_per_pixel == COVERAGE_BYTES_PER_PIXEL == 2
+    denoised = FrameCost.from_header(specs, {"": layers}, alpha=True, **shared)
+    assert denoised.feature_bytes_per_pixel - held.feature_bytes_per_pixel == denoised.layer_bytes_per_pixel
 
 
 def test_an_alpha_to_denoise_costs_one_more_layer_where_the_frame_has_one(tmp_path):
@@ -165,7 +186,7 @@ def test_an_alpha_to_denoise_costs_one_more_layer_where_the_frame_has_one(tmp_pa
 
 
 def test_a_stereo_frame_costs_both_views_features_and_results(tmp_path):
-    """Each eye's features are held (26 B/px each, the right part's types looked up under the
+    """Each eye's features are held (28 B/px each, the right part's types looked up under the
     names the file gives them); the network runs on one view at a time."""
     eyes = [write_sequence(tmp_path / view, frames=[1], seed=seed) for seed, view in enumerate("lr")]
     stereo = write_stereo_sequence(*eyes, tmp_path / "stereo", [1], "multi-part")
@@ -174,7 +195,7 @@ def test_a_stereo_frame_costs_both_views_features_and_results(tmp_path):
                                  frames=5)
     mono = FrameCost.from_header(specs[:1], resolve_views(specs[:1]), radius=2, read_ahead=1,
                                  threads=2, frames=5)
-    assert (cost.feature_bytes_per_pixel, cost.views, mono.views) == (52, 2, 1)
+    assert (cost.feature_bytes_per_pixel, cost.views, mono.views) == (56, 2, 1)
     assert cost.stored_bytes_per_pixel == 2 * mono.stored_bytes_per_pixel
     assert cost.held(1, True) > mono.held(1, True) and cost.whole_bytes() == mono.whole_bytes()
 
