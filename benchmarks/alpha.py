@@ -5,7 +5,8 @@
 `--data` is a make-dataset folder rendered with `--background transparent`. Each noisy level of
 each shot is denoised twice through `seq`'s engine, `--alpha rendered` and `--alpha denoise`: the
 beauty must come out bit for bit the same (checked) but black where the denoised alpha is 0 and
-the render put no light, so the two differ by their alpha and those pixels alone.
+the render put no light, and dimmed (never lit more, nor its hue changed) where that alpha is
+partial (`edge_light`), so the two differ by their alpha and those pixels alone.
 Prints, per shot and level, for the render as it is (`raw`: its beauty and alpha, not denoised), and
 the denoised beauty with the alpha as rendered and as denoised, measured against the reference's,
 on its edge (pixels whose reference alpha lies strictly between 0 and 1, and their 4 neighbours,
@@ -146,10 +147,16 @@ def _level_rows(folder: Path, level: str, config: EngineConfig, scratch: Path) -
 
 def _alike(rendered: np.ndarray, denoised: np.ndarray, alpha: np.ndarray, noisy: np.ndarray) -> bool:
     """Whether the beauty with --alpha denoise (`denoised`) is the one with --alpha rendered but
-    black where its alpha is 0 and the render (`noisy`) put no light (`denoised_frame`)."""
+    black where its alpha is 0 and the render (`noisy`) put no light (`denoised_frame`), and where
+    its alpha is partial, no brighter in any channel and of the same hue, up to half rounding
+    (`edge_light`)."""
     differ = (rendered != denoised).any(axis=0)
-    return bool((denoised[:, differ] == 0).all() and (alpha[differ] == 0).all()
-                and (noisy[:, differ] == 0).all())
+    empty = differ & (alpha == 0)
+    edge = differ & (alpha > 0) & (alpha < 1)
+    scale = denoised[:, edge].sum(axis=0) / rendered[:, edge].sum(axis=0)
+    return bool(not (differ & ~empty & ~edge).any() and (denoised[:, empty] == 0).all()
+                and (noisy[:, empty] == 0).all() and (scale < 1).all()
+                and np.allclose(denoised[:, edge], rendered[:, edge] * scale, rtol=2e-3, atol=1e-6))
 
 
 def _cell(value: float | None, spec: str) -> str:

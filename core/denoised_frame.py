@@ -26,6 +26,7 @@ from vfxdenoise import __version__
 from vfxdenoise.core import provenance
 from vfxdenoise.core.coverage import empty_pixels, keep_empty, settled_alpha
 from vfxdenoise.core.denoiser import DenoisedBeauty, NetworkFailures
+from vfxdenoise.core.edge_light import hold_to_coverage
 from vfxdenoise.core.engine_config import EngineConfig
 from vfxdenoise.core.errors import VfxDenoiseError
 from vfxdenoise.core.exposure import HEADER_ATTRIBUTE as EXPOSURE_ATTRIBUTE
@@ -160,7 +161,8 @@ def _denoised_view(image: ExrImage, view: str, layers: LayerMap, denoised: np.nd
     """One view's beauty and layers replaced in `image` by the network's result (brought back
     from the network's exposure; black where the render left a pixel empty: `coverage`; the
     layers summing to the beauty where the render's do: `_reconciled`; with --alpha denoise, black
-    too where the settled alpha is 0 and the render put no light), its noisy beauty kept
+    too where the settled alpha is 0 and the render put no light, and at the alpha's edge no
+    lighter than it covers: `edge_light`), its noisy beauty kept
     when asked, and its `previews` redrawn from it. Gives the channels replaced, with --alpha
     denoise its alpha to set (`_alpha`), read before any view's is replaced, and its layers left
     unreconciled."""
@@ -186,6 +188,8 @@ def _denoised_view(image: ExrImage, view: str, layers: LayerMap, denoised: np.nd
     if alpha is not None and alpha[1] is not None:  # premultiplied: no colour where the alpha written is 0
         for result, rendered in zip(results, noisy):
             keep_empty(result, rendered, alpha[1][0] == 0)
+        # nor more light at its edge than it covers
+        hold_to_coverage(results, alpha[1], noisy[0], image.get(list(layers.alpha), window=window))
     apart = _reconciled(image, layers, names, window, results, noisy)
     for channels, result in zip(names, results):
         if not _stored_as_float(image, [channels]):  # a lamp kept from a float beauty: Inf in half

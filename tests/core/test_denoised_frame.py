@@ -250,7 +250,9 @@ def _element(tmp_path, alpha_type: str = "half"):
 def test_a_denoised_alpha_is_brought_back_settled_and_written_in_its_own_type(tmp_path, alpha_type):
     """The network's alpha (3 channels after the beauty's, at the shot's exposure: x4 here) comes
     back /4, clamped, 0 and 1 where the render's is so over a 3x3, the rest the network's, in the
-    alpha's type; the beauty is as without it; the header says so; noisy.A keeps the rendered one."""
+    alpha's type; the beauty is as without it but where the alpha is partial within 2 px of an
+    opaque pixel, there held to the alpha times the render's colour (0.3 x 0.5: `edge_light`);
+    the header says so; noisy.A keeps the rendered one."""
     image, rendered = _element(tmp_path, alpha_type)
     beauty = np.full((3, 8, 8), 0.25, np.float32)
     network = np.concatenate([beauty * 4, np.full((3, 8, 8), 4 * 0.3, np.float32)])
@@ -267,7 +269,9 @@ def test_a_denoised_alpha_is_brought_back_settled_and_written_in_its_own_type(tm
     assert out.parts[0].spec.getattribute("vfxdenoise/alpha") == "denoised"
     plain, _ = _element(tmp_path)
     plain = denoised_image(plain, layers, {"": beauty * 4}, EngineConfig(), made_with)[0]
-    np.testing.assert_array_equal(out.get(["R", "G", "B"]), plain.get(["R", "G", "B"]))
+    held, as_without = out.get(["R", "G", "B"]), plain.get(["R", "G", "B"])
+    np.testing.assert_array_equal(held[:, :, [0, 1, 2, 5, 6, 7]], as_without[:, :, [0, 1, 2, 5, 6, 7]])
+    np.testing.assert_allclose(held[:, :, 3:5], 0.3 * 0.5, rtol=1e-3)
     assert plain.parts[0].spec.getattribute("vfxdenoise/alpha") is None
 
 
@@ -303,6 +307,68 @@ def test_a_denoised_alpha_of_0_leaves_no_colour_the_render_did_not_put_there(tmp
     np.testing.assert_array_equal(beauty[:, :, 2], 0.25 if glow else 0.0)
     np.testing.assert_array_equal(beauty[:, :, 3:], 0.25)
     np.testing.assert_array_equal(beauty[:, :, :2], 0.0)
+
+
+def _element_with_key(tmp_path, rim: float):
+    """An 8x8 frame with a `key` layer half its beauty, over nothing in columns 0-2, half covered
+    in 3, covered in 4-7, of colour 0.5; its half-covered pixels `rim` bright over their coverage."""
+    alpha = np.zeros((8, 8), np.float32)
+    alpha[:, 3] = 0.5
+    alpha[:, 4:] = 1.0
+    colour = np.full((8, 8), 0.5, np.float32)
+    colour[:, 3] = rim
+    channels = {c: (colour * alpha).astype(np.float16) for c in "RGB"}
+    channels.update({f"key.{c}": (colour * alpha / 2).astype(np.float16) for c in "RGB"})
+    OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage},
+                 {**channels, "A": alpha.astype(np.float16)}).write(str(tmp_path / "in.exr"))
+    return read_exr(tmp_path / "in.exr")
+
+
+_WITH_KEY = {"": LayerMap(beauty=("R", "G", "B"), aovs=(("key", ("key.R", "key.G", "key.B")),), alpha=("A",))}
+
+
+@pytest.mark.parametrize(("rim", "held"), [(0.5, 0.25), (0.9, 0.3)])
+def test_a_denoised_alpha_edge_holds_no_more_light_than_it_covers(tmp_path, rim, held):
+    """The network's beauty came out wider than its alpha: 0.4 in column 3 (alpha 0.5) beside the
+    element's 0.5, which unpremultiplied grades as a light rim 1.6x the element. With --alpha
+    denoise it is held to the alpha times the brightest colour that could cover it: the opaque
+    pixels' 0.5 within 2 px (0.25), or the render's own over its 3x3 where brighter (a rim lit
+    0.9 over coverage: 0.95 of light over 1.5 of coverage there, x0.5 = 0.317, above the 0.3 the
+    network gave: kept); the key layer scaled alike, so it stays half the beauty. Column 2 (alpha
+    0.2, 0.15 of light) is held to 0.2 x 0.5, or kept beside the lit rim (0.45 of light over 0.5
+    of coverage in the render's 3x3, x0.2 = 0.18); with --alpha rendered nothing changes."""
+    network = np.zeros((9, 8, 8), np.float32)
+    network[:3, :, 2:] = 0.5
+    network[:3, :, 2] = 0.15
+    network[:3, :, 3] = 0.4 if rim == 0.5 else 0.3
+    network[3:6] = network[:3] / 2
+    network[6:, :, 2] = 0.2
+    network[6:, :, 3] = 0.5
+    network[6:, :, 4:] = 1.0
+    made_with = MadeWith("model", "", Exposure(), "record")
+    out = denoised_image(_element_with_key(tmp_path, rim), _WITH_KEY, {"": network},
+                         EngineConfig(alpha="denoise"), made_with)[0]
+    beauty, key = out.get(["R", "G", "B"]), out.get(["key.R", "key.G", "key.B"])
+    np.testing.assert_allclose(beauty[:, :, 3], held, rtol=2e-3)
+    np.testing.assert_allclose(beauty[:, :, 2], 0.2 * 0.5 if rim == 0.5 else 0.15, rtol=2e-3)
+    np.testing.assert_array_equal(beauty[:, :, 4:], 0.5)
+    np.testing.assert_allclose(key[:, :, 3:], beauty[:, :, 3:] / 2, rtol=2e-3)
+    rendered = denoised_image(_element_with_key(tmp_path, rim), _WITH_KEY, {"": network[:6]},
+                              EngineConfig(), made_with)[0]
+    np.testing.assert_array_equal(rendered.get(["R", "G", "B"])[:, :, 2:],
+                                  network[:3, :, 2:].astype(np.float16))
+
+
+def test_an_edge_with_no_opaque_pixel_near_keeps_the_networks_light(tmp_path):
+    """A thin or wholly blurred element, no pixel fully covered within 2 px of a partial one:
+    nothing tells the colour of its cover, and its light is left as the network made it."""
+    network = np.zeros((9, 8, 8), np.float32)
+    network[:6, :, 2:] = 0.4
+    network[6:, :, 2:] = 0.5  # settled: 1 only where the render covers the 3x3, from column 5 on
+    out = denoised_image(_element_with_key(tmp_path, 0.5), _WITH_KEY, {"": network},
+                         EngineConfig(alpha="denoise"), MadeWith("model", "", Exposure(), "record"))[0]
+    np.testing.assert_array_equal(out.get(["A"])[0][:, 5:], 1.0)
+    np.testing.assert_array_equal(out.get(["R", "G", "B"])[:, :, 2], np.float16(0.4))
 
 
 @pytest.mark.parametrize("failed", [1, 65])
