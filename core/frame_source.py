@@ -25,6 +25,7 @@ from vfxdenoise.core.io.aov_option import AovName
 from vfxdenoise.core.io.aovs import LayerMap
 from vfxdenoise.core.io.exr import ExrImage, read_exr
 from vfxdenoise.core.io.feature_table import NETWORK_FEATURES
+from vfxdenoise.core.io.pixel_box import Box
 from vfxdenoise.core.io.sequence import FramePattern, format_frames
 from vfxdenoise.core.io.views import resolve_views
 from vfxdenoise.core.kept_as_rendered import NonFiniteWritten, written_as_rendered
@@ -101,12 +102,18 @@ class LoadedFrame:
 
 def _coverage(image: ExrImage, mapping: LayerMap, window: tuple[int, int, int, int]) -> np.ndarray | None:
     """A view's alpha (1, H, W) over its beauty's data `window`, as stored (half stays half); None
-    without one, or where it covers every pixel fully (within `coverage.ALPHA_TOLERANCE`), which
-    needs neither check nor memory."""
+    without one, or where it covers every pixel of the display window fully (within
+    `coverage.ALPHA_TOLERANCE`), which needs neither check nor memory. A frame cropped to a data
+    window short of its display window (auto-crop) covers nothing beyond it, as it shows once
+    placed onto a neighbour's window (`neighbours.on_data_window`), so its alpha is kept."""
     if mapping.alpha is None:
         return None
     alpha = image.get(list(mapping.alpha), keep_half=True, window=window)
-    return None if float(half_floats.smallest(alpha[0])) >= 1.0 - ALPHA_TOLERANCE else alpha
+    display = Box(*image.display_window)
+    covers_display = Box(*window).intersect(display) == display
+    if covers_display and float(half_floats.smallest(alpha[0])) >= 1.0 - ALPHA_TOLERANCE:
+        return None
+    return alpha
 
 
 def _held_coverage(alpha: np.ndarray | None) -> np.ndarray | None:

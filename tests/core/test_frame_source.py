@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 from exr_sequences import store_as_float, write_sequence, write_stereo_sequence
-from reliability.damage import poison
+from reliability.damage import crop_data_window, poison
 
 from vfxdenoise.core.errors import ExrError
 from vfxdenoise.core.exposure import DARK_LEVEL, Exposure
@@ -285,3 +285,18 @@ def test_an_alpha_stored_as_float_is_held_as_half_within_full_coverage(tmp_path)
         source.close()
     assert held.dtype == np.float16
     np.testing.assert_array_equal(held, np.clip(alpha, 0, 1)[None].astype(np.float16))
+
+
+def test_a_frame_cropped_short_of_its_display_window_holds_its_alpha(tmp_path):
+    """Auto-cropped to a box, a frame covers nothing outside it, however opaque within: it holds
+    its alpha (1 over the box), which placed onto a neighbour's full window shows 0 beyond, as the
+    same frame rendered whole with black outside the box would."""
+    pattern = write_sequence(tmp_path, frames=[1])
+    crop_data_window(Path(pattern.replace("####", "0001")), (4, 2, 43, 29))
+    source = FrameSource(parse_pattern(pattern), {}, (), 1, set(), torch.device("cpu"))
+    try:
+        held = source.get(1).features[""].alpha
+    finally:
+        source.close()
+    assert held is not None and held.shape == (1, 28, 40)
+    np.testing.assert_array_equal(held, 1.0)
