@@ -128,7 +128,9 @@ INPUT_BYTES_PER_PIXEL = 360
 LAYER_BYTES_PER_PIXEL = 220
 # A frame's alpha, held as half for the neighbours it did not cover (`neighbour_coverage`) where it
 # covers a pixel less than fully: counted wherever the frame has an alpha, as a header cannot tell
-# where it does (opaque renders, which hold none, are planned 0.09 GiB higher at 4K).
+# where it does (opaque renders, which hold none, are planned 0.09 GiB higher at 4K: the "planned
+# now" figures above, for the sample's layout with its alpha, are that much low since, at 1080p
+# 0.02 GiB).
 COVERAGE_BYTES_PER_PIXEL = 2
 # Per pixel of the frame, a tiled run's result (beauty and each layer, float32), assembled tile
 # by tile and cleaned into a copy.
