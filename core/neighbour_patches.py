@@ -743,15 +743,17 @@ def bound_own_outliers(out: torch.Tensor, layout: InputLayout, plan: SlotPlan,
     pixels or more (a distant flash, a strobe, glitter: `leave_out_relit` finds only lit areas of
     about 48x48), a lamp or glint the frames around show too, and a pixel where any slot is out of
     bounds, disoccluded or lit otherwise, are left as they are, as are frames with fewer than
-    OWN_OUTLIER_FRAMES distinct neighbours (a lone frame's stand-ins, shifted copies of it, show
-    it anyway). Only frame t's beauty slot changes, after the slots are filled on either path (the
-    fused kernel's or PyTorch's). `peaks`: the slots' brightest, if already found for `leave_out_outliers`.
-    A known limit: a firefly of frame t and one of a neighbour's within about 8 px of it (the
-    blocks beside each other) keep each other as rendered, each within OUTLIER_RATIO of what the
-    other frame shows around it, as a glint sliding a few pixels between frames is; reading the
-    neighbours' peaks after `leave_out_outliers` would not mend it, since t's firefly lifts the
-    bound that check judges the neighbour's by (tests/core/test_neighbour_patches.py, xfail)."""
-    slots = [1 + index for index in plan.own_slots()]
+    OWN_OUTLIER_FRAMES distinct neighbours (a lone frame's stand-ins, shifted copies of it, show it
+    anyway; a short window's, `SlotPlan.stand_ins`, are neither counted nor read, or they would
+    keep the firefly the window's frames judge). Only frame t's beauty slot changes, after the
+    slots are filled on either path (the fused kernel's or PyTorch's). `peaks`: the slots'
+    brightest, if already found for `leave_out_outliers`. A known limit: a firefly of frame t and
+    one of a neighbour's within about 8 px of it (the blocks beside each other) keep each other as
+    rendered, each within OUTLIER_RATIO of what the other frame shows around it, as a glint sliding
+    a few pixels between frames is; reading the neighbours' peaks after `leave_out_outliers` would
+    not mend it, since t's firefly lifts the bound that check judges the neighbour's by
+    (tests/core/test_neighbour_patches.py, xfail)."""
+    slots = [1 + index for index in plan.own_slots() if plan.offsets[index] not in plan.stand_ins]
     if len(slots) < OWN_OUTLIER_FRAMES:
         return
     peaks = peaks or SlotPeaks(out, layout)

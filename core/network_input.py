@@ -34,7 +34,11 @@ from vfxdenoise.core.warp import sample_at, warp
 
 # The temporal albedo's running sum (`_albedo_sum`), one (1, 4, H, W) float32 tensor: each
 # consistent frame's albedo times its consistency, then the sum of those consistencies (its
-# weight, which the colour is divided by); `fused_input.align_slot` adds to it as well.
+# weight, which the colour is divided by); `fused_input.align_slot` adds to it as well. A short
+# window's stand-ins (`SlotPlan.stand_ins`) add nothing: t's own albedo again, they pulled the
+# mean back to t's noisy one (held5150/seq0000 at 16 spp 0.32 dB below repeats with them, 0.02
+# without; BENCHMARKS.md, "Short shots' repeated slots"). They show t's own pixel where their
+# guides differ from t's (`slot_plan._own_where_unmatched`), so the mean holds their material.
 ALBEDO_SUM_COLOUR = slice(0, 3)
 ALBEDO_SUM_WEIGHT = slice(3, 4)
 
@@ -146,11 +150,13 @@ def aligned_aovs(window: dict[int, FrameFeatures], plan: SlotPlan,
                  device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
                  ) -> torch.Tensor:
     """The centre frame's `aovs` layers and each slot's frame of them, warped to t as `build_input`
-    warps the beauty: (1, 3 x slots x layers, H, W) of `dtype`, laid out as `AovStack` says. A
-    slot that repeats a frame holds it unwarped (its consistency is 0, so no kernel reads it); a
-    slot whose frame lacks a layer holds frame t's own of it there, unwarped, for a kernel that
-    does not read it either (`layer_slots_lacking`)."""
+    warps the beauty: (1, 3 x slots x layers, H, W) of `dtype`, laid out as `AovStack` says; a
+    stand-in's (`SlotPlan.stand_ins`) as the stand-in took them. A slot that repeats a frame
+    holds it unwarped (its consistency is 0, so no kernel reads it); a slot whose frame lacks a
+    layer holds frame t's own of it there, unwarped, for a kernel that does not read it either
+    (`layer_slots_lacking`)."""
     device = torch.device(device)
+    window = plan.frames(window)
     centre = window[0]
     names = list(centre.aovs)
     slot_frames = [centre, *(window[o] for o in plan.offsets)]
@@ -183,6 +189,7 @@ def layer_slots_lacking(window: dict[int, FrameFeatures], plan: SlotPlan) -> tup
     own pass reads them as inconsistent (`layer_denoise.denoise_layers`), so its kernels weigh
     the frames that have it, while the beauty and the other layers keep that neighbour. Empty
     where no slot's frame lacks any."""
+    window = plan.frames(window)
     lacking = tuple(tuple(index for index, offset in enumerate(plan.offsets)
                           if name not in window[offset].aovs)
                     for name in window[0].aovs)
@@ -258,8 +265,9 @@ def _aligned_slots(out: torch.Tensor, window: dict[int, FrameFeatures], layout: 
             beauty_out.copy_(frame.image[:, frame.stack.beauty])
             valid.copy_(frame.consistency)
             # Only a frame compared with t adds its albedo (taken by name), weighted by that
-            # comparison.
-            if albedo_sum is not None and frame.comparable and frame.stack.albedo is not None:
+            # comparison; no stand-in of a short window (`ALBEDO_SUM_COLOUR`).
+            if (albedo_sum is not None and frame.comparable and frame.stack.albedo is not None
+                    and offset not in plan.stand_ins):
                 albedo_sum[:, ALBEDO_SUM_COLOUR, rows].addcmul_(frame.image[:, frame.stack.albedo],
                                                                 frame.consistency)
                 albedo_sum[:, ALBEDO_SUM_WEIGHT, rows].add_(frame.consistency)
@@ -277,7 +285,8 @@ def _fused_slots(out: torch.Tensor, window: dict[int, FrameFeatures], layout: In
             _repeated_slot(out, layout, index, window[offset])
             continue
         fused_input.align_slot(*layout.neighbour_views(out, index), window[offset],
-                               plan.flows.get(offset), centre, albedo_sum)
+                               plan.flows.get(offset), centre,
+                               None if offset in plan.stand_ins else albedo_sum)
     return albedo_sum
 
 
@@ -290,16 +299,19 @@ def build_input(
 
     `window` maps frame offsets to features and covers a contiguous range containing 0, as
     `temporal_window.window_reach` sizes it; `plan` (default: `plan_slots`) says which frame each
-    slot shows. A slot that repeats a frame another slot shows is marked inconsistent. The result
-    is filled in place into one preallocated tensor of `dtype` (the model's: no conversion pass
-    after; the arithmetic stays in float32): at 1080p every copy costs ~10 ms. `fill` says how the
-    neighbour slots are filled (`SlotFill`): by default by the fused CUDA kernel where it can run,
-    else in PyTorch. The neighbour pixels `covered` marks (`neighbour_coverage.covered_otherwise`)
-    are inconsistent, before any rule reads the consistency.
+    slot shows, past the ends of a window too short for every slot, frame t's stand-ins
+    (`SlotPlan.stand_ins`). A slot that repeats a frame another slot shows (a frame held for a
+    missing one) is marked inconsistent. The result is filled in place into one preallocated
+    tensor of `dtype` (the model's: no conversion pass after; the arithmetic stays in float32): at
+    1080p every copy costs ~10 ms. `fill` says how the neighbour slots are filled (`SlotFill`): by
+    default by the fused CUDA kernel where it can run, else in PyTorch. The neighbour pixels
+    `covered` marks (`neighbour_coverage.covered_otherwise`) are inconsistent, before any rule
+    reads the consistency.
     """
     device = torch.device(device)
     centre = window[0]
     plan = plan or plan_slots(window, layout, device)
+    window = plan.frames(window)
     out = torch.empty((1, layout.in_channels, centre.height, centre.width), device=device,
                       dtype=dtype)
     out[0, layout.slot_beauty(0)] = torch.as_tensor(centre.beauty)
@@ -372,7 +384,9 @@ class InputByRegion:
                   for offset, frame in self.window.items()}
         flows = {offset: flow[..., top:bottom, left:right] for offset, flow in self.plan.flows.items()}
         relit = {offset: mask[..., top:bottom, left:right] for offset, mask in self.plan.relit.items()}
-        plan = replace(self.plan, flows=flows, relit=relit)
+        stand_ins = {offset: frame.crop(top, left, bottom - top, right - left)
+                     for offset, frame in self.plan.stand_ins.items()}
+        plan = replace(self.plan, flows=flows, relit=relit, stand_ins=stand_ins)
         covered = covered_otherwise(window, plan, self.device, self.dtype) if self.with_coverage else None
         x = build_input(window, self.layout, self.device, plan, self.dtype, covered=covered)
         if self.with_aovs:

@@ -131,7 +131,7 @@ def input_differences() -> dict[str, float]:
     cases = {
         "mid-shot, temporal albedo": (range(-2, 3), InputLayout(2, True, True), {}),
         "first frame: chained flows": (range(0, 5), InputLayout(2, True, True), {}),
-        "2-frame shot: repeated slots": (range(-1, 1), InputLayout(2, True, True), {}),
+        "2-frame shot: stand-ins past its ends": (range(-1, 1), InputLayout(2, True, True), {}),
         "no motion": (range(-2, 3), InputLayout(2, True, False), {"motion": False}),
         "beauty only": (range(-2, 3), InputLayout(2), {"guides": ()}),
         "albedo only, radius 1": (range(-1, 2), InputLayout(1, True), {"guides": ("albedo",)}),

@@ -36,7 +36,7 @@ def test_interpreted_kernel_matches_the_pytorch_path():
     from fused_interpreted import run_interpreted
 
     differences = run_interpreted("input")
-    assert len(differences) == 15 and "2-frame shot: repeated slots 13x31" in differences
+    assert len(differences) == 15 and "2-frame shot: stand-ins past its ends 13x31" in differences
     assert "frames held in half 24x20" in differences
     # Half's rounding (at most 2 ** -11 of a value) on top of the float difference.
     assert differences.pop("half precision, relative") <= 2 ** -11 + 1e-5

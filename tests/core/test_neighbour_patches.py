@@ -129,6 +129,24 @@ def test_frame_ts_own_firefly_is_bounded_by_what_the_frames_around_show():
     assert torch.equal(centre, expected)
 
 
+def test_a_short_shots_firefly_is_bounded_by_its_frames_not_by_the_stand_ins():
+    """The first frame of a three-frame shot: slots t-1 and t-2 show t's stand-ins, frame t's own
+    pixels from a few pixels away, which hold its firefly beside it. The firefly is judged by the
+    shot's two other frames alone and bounded as with a full window."""
+    rng = np.random.default_rng(7)
+    frames = _own_firefly_window(rng)
+    window = {0: frames[0], 1: frames[-1], 2: frames[1]}
+    layout = InputLayout(temporal_radius=2)
+    plan = plan_slots(window, layout)
+    assert sorted(plan.stand_ins) == [-2, -1]
+    centre = build_input(window, layout, plan=plan)[0, layout.slot_beauty(0)]
+    around = max(float(window[d].beauty[:, 4:16, 16:28].max()) for d in (1, 2))
+    assert 5.0 < float(centre[1, 10, 20]) == 16 * around < 50.0
+    expected = torch.from_numpy(window[0].beauty)
+    expected[1, 10, 20] = 16 * around
+    assert torch.equal(centre, expected)
+
+
 def test_a_one_frame_flash_of_3x3_pixels_or_more_is_kept_and_fireflies_are_bounded():
     """A flash of a few pixels in frame t alone (a distant muzzle flash, a strobe, glitter) is too
     small for `leave_out_relit` to find, and as far over what the frames around show as a

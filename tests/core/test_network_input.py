@@ -25,13 +25,23 @@ def test_channel_count_and_order():
     assert beauty_means == [10.0, 9.0, 8.0, 11.0, 12.0]  # t, t-1, t-2, t+1, t+2
 
 
-def test_slots_past_the_sequence_end_repeat_a_frame_and_are_marked_inconsistent():
-    layout = InputLayout(temporal_radius=2)
+def test_slots_past_a_short_windows_ends_show_stand_ins_and_a_repeat_is_marked_inconsistent():
+    """A two-frame shot's first frame: slots t-1, t-2 and t+2 (which would repeat t or t+1) show
+    t's stand-ins, consistent where their guides match t's, at their own distances; a frame held
+    for a missing one (--missing hold) repeats t within the window and is marked inconsistent."""
+    layout = InputLayout(temporal_radius=2, slot_distances=True)
     # t+1 lit a little otherwise: within what `leave_out_relit_blocks` leaves alone
     x = build_input({0: flat_frame(1.0), 1: flat_frame(1.2)}, layout)
     consistency = x[0, layout.beauty_channels:layout.beauty_channels + 4].mean(dim=(1, 2))
-    # slots: t-1, t-2 (both repeat t), t+1 (real), t+2 (repeats t+1)
-    assert consistency.tolist() == [0.0, 0.0, 1.0, 0.0]
+    beauties = [x[0, layout.slot_beauty(slot)].mean().item() for slot in range(1, 5)]
+    distances = x[0, layout.distance_start:].mean(dim=(1, 2)).tolist()
+    # slots: t-1, t-2 (stand-ins), t+1 (real), t+2 (a stand-in)
+    assert consistency.tolist() == [1.0, 1.0, 1.0, 1.0]
+    assert beauties == pytest.approx([1.0, 1.0, 1.2, 1.0]) and distances == [0.5, 1.0, 0.5, 1.0]
+    frame = flat_frame(1.0)
+    held = build_input({-1: flat_frame(1.1), 0: frame, 1: frame}, layout)
+    consistency = held[0, layout.beauty_channels:layout.beauty_channels + 4].mean(dim=(1, 2))
+    assert consistency.tolist() == [1.0, 1.0, 0.0, 1.0]  # t-1, t-2 (a stand-in), t+1 (t held), t+2
 
 
 def test_missing_aux_features_clear_their_flags():
@@ -79,13 +89,17 @@ def test_temporal_albedo_is_the_consistency_weighted_mean_of_the_window():
 
 
 def test_temporal_albedo_ignores_slots_that_repeat_a_frame_and_missing_albedo():
+    """Neither a stand-in past the end of a window too short for every slot (t's own albedo
+    again) nor a frame held for a missing one (repeating t) joins the window's mean albedo."""
     layout = InputLayout(temporal_radius=1, temporal_albedo=True)
     albedo = layout.albedo
-    at_end = build_input({-1: _with_albedo(flat_frame(1.0), 0.5), 0: _with_albedo(flat_frame(1.0), 0.4)},
-                         layout)
+    centre = _with_albedo(flat_frame(1.0), 0.4)
+    at_end = build_input({-1: _with_albedo(flat_frame(1.0), 0.5), 0: centre}, layout)
     w_prev = np.exp(-8 * 0.05)
     expected = float((0.4 + 0.5 * w_prev) / (1 + w_prev))
     torch.testing.assert_close(at_end[0, albedo], torch.full((3, 8, 8), expected))
+    held = build_input({-1: _with_albedo(flat_frame(1.0), 0.5), 0: centre, 1: centre}, layout)
+    torch.testing.assert_close(held[0, albedo], torch.full((3, 8, 8), expected))
     bare = build_input({d: flat_frame(1.0, aux=False) for d in (-1, 0, 1)}, layout)
     assert bare[0, albedo].abs().sum() == 0.0
 
@@ -292,6 +306,38 @@ def test_an_input_built_by_region_equals_that_region_of_the_whole_input():
         assert regions.shape == whole.shape and 4 < regions.margin < max(height, width)
         for rows, columns in ((slice(0, 16), slice(0, 24)), (slice(13, 29), slice(20, 44)),
                               (slice(24, 40), slice(40, 56)), (slice(0, 40), slice(0, 56))):
+            torch.testing.assert_close(regions[..., rows, columns], whole[..., rows, columns],
+                                       rtol=1e-4, atol=1e-4)
+
+
+def test_a_short_windows_stand_ins_and_their_layers_built_by_region_equal_the_whole_input():
+    """Each frame of a three-frame shot (its slots past the window's ends showing t's stand-ins,
+    the others warped along motion of up to 9 px a frame), with a layer denoised along: a stand-in
+    slot's layer is the stand-in's, and any region built on its own is that region of the whole
+    input, as for a full window."""
+    rng = np.random.default_rng(7)
+    height, width = 40, 56
+    frames = [FrameFeatures(beauty=np.abs(_smooth(rng, 3, height, width, 1.0)),
+                            albedo=np.abs(_smooth(rng, 3, height, width, 0.5)),
+                            normal=_smooth(rng, 3, height, width, 1.0),
+                            motion=_smooth(rng, 2, height, width, 4.0),
+                            aovs={"key": np.abs(_smooth(rng, 3, height, width, 1.0))})
+              for _ in range(3)]
+    layout = InputLayout(temporal_radius=2, temporal_albedo=True, slot_distances=True)
+    stack = AovStack(5, 1)
+    for centre in (0, 1, 2):
+        window = {t - centre: frame for t, frame in enumerate(frames)}
+        plan = plan_slots(window, layout)
+        assert len(plan.stand_ins) == 2 and plan.flows
+        layers = aligned_aovs(window, plan)
+        for index, offset in enumerate(plan.offsets):
+            if offset in plan.stand_ins:
+                np.testing.assert_array_equal(layers[0, stack.slot(0, index + 1)].numpy(),
+                                              plan.stand_ins[offset].aovs["key"])
+        whole = torch.cat([build_input(window, layout, plan=plan), layers], 1)
+        regions = InputByRegion(window, layout, plan, with_aovs=True)
+        for rows, columns in ((slice(0, 16), slice(0, 24)), (slice(13, 29), slice(20, 44)),
+                              (slice(24, 40), slice(40, 56))):
             torch.testing.assert_close(regions[..., rows, columns], whole[..., rows, columns],
                                        rtol=1e-4, atol=1e-4)
 
