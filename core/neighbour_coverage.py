@@ -49,8 +49,9 @@ def covered_otherwise(window: dict[int, FrameFeatures], plan: SlotPlan, device: 
                       dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """(1, neighbour slots, H, W) of `dtype`: 1 where the slot's frame (its alpha warped as its
     beauty is, by `plan`'s flow) covers the 3x3 pixels around the pixel COVERAGE_STEP or more
-    otherwise than frame t, else 0; 0 in a slot repeating a frame (inconsistent already). A frame
-    without an alpha is covered everywhere."""
+    otherwise than frame t, else 0; 0 in a slot repeating a frame (inconsistent already) and in a
+    stand-in's (`SlotPlan.stand_ins`: frame t's own pixels). A frame without an alpha is covered
+    everywhere."""
     device = torch.device(device)
     centre = window[0]
     out = torch.zeros((1, len(plan.offsets), centre.height, centre.width), device=device, dtype=dtype)
@@ -59,6 +60,8 @@ def covered_otherwise(window: dict[int, FrameFeatures], plan: SlotPlan, device: 
     own = _alpha(centre, device)
     for index in plan.own_slots():
         offset = plan.offsets[index]
+        if offset not in window:
+            continue
         alpha = _alpha(window[offset], device)
         if offset in plan.flows:
             alpha = sample_at(alpha, plan.flows[offset].to(device, torch.float32))

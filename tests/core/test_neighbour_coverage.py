@@ -97,3 +97,19 @@ def test_the_marked_pixels_are_inconsistent_before_the_rules_that_read_the_consi
     assert built[0, LAYOUT.consistency][1].numpy()[unmarked].max() < 0.5
     np.testing.assert_array_equal(ruled[0, LAYOUT.consistency][0].numpy(),
                                   built[0, LAYOUT.consistency][0].numpy())
+
+
+def test_a_short_windows_stand_ins_are_not_marked():
+    """A two-frame shot (t and t+1; radius 2's slots past its ends show frame t's stand-ins, its
+    own pixels) with t held out over columns 2-4: t+1, covered there, is marked; the stand-ins'
+    slots, which hold no frame of the window, are not (and are no KeyError)."""
+    layout = InputLayout(temporal_radius=2)
+    alpha = np.ones((8, 8), np.float32)
+    alpha[:, 2:5] = 0.0
+    window = {0: _held_out(flat_frame(1.0), alpha), 1: flat_frame(1.0)}
+    plan = plan_slots(window, layout)
+    assert plan.stand_ins
+    marks = covered_otherwise(window, plan)[0].numpy()
+    for index, offset in enumerate(plan.offsets):
+        expected = 1.0 if offset == 1 else 0.0
+        np.testing.assert_array_equal(marks[index][:, 2:5], expected, err_msg=f"slot {offset}")
