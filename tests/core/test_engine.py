@@ -77,6 +77,21 @@ def _config(weights, **kwargs) -> EngineConfig:
     return EngineConfig(model=str(weights), device="cpu", **kwargs)
 
 
+def _decoded_frames(monkeypatch) -> list[str]:
+    """The names of the frames whose pixels the run decodes from here on, in order (a header read
+    or a write is not counted): OpenEXR's File, counted."""
+    decoded: list[str] = []
+    real = OpenEXR.File
+
+    def counted(*args, **kwargs):
+        if kwargs.get("separate_channels"):
+            decoded.append(Path(args[0]).name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(OpenEXR, "File", counted)
+    return decoded
+
+
 def test_the_summary_names_the_tiles_frames_ran_in(sequence_factory, tmp_path, tiny_weights):
     """--tile 128 over frames 160 px wide runs them in 128 px tiles; frames within one tile, or
     without --tile, run whole. The summary said neither."""
@@ -171,15 +186,7 @@ def test_a_reading_given_at_radius_0_is_not_checked_on_frames_decoded_for_it(seq
     radius 0 no neighbour is warped: the first warning alone, and the frames denoised decoded, no
     other."""
     pattern = sequence_factory(frames=range(1, 7), height=40, width=40, motion=2.0, convention="next")
-    decoded: list[str] = []
-    real = OpenEXR.File
-
-    def counted(*args, **kwargs):
-        if kwargs.get("separate_channels"):  # a frame's pixels, not a header read nor a write
-            decoded.append(Path(args[0]).name)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(OpenEXR, "File", counted)
+    decoded = _decoded_frames(monkeypatch)
     summary = denoise_sequence(pattern, str(tmp_path / "out" / "o.####.exr"), "1-2",
                                config=_config(tiny_weights, temporal_radius=0, motion_vectors="previous"))
     assert sorted(decoded) == ["render.0001.exr", "render.0002.exr"]
@@ -498,15 +505,7 @@ def test_resume_settles_the_frames_by_the_shots_exposure_decoding_no_frame_more(
     pattern = parse_pattern(sequence_factory(frames=range(1, 13), height=16, width=16))
     out = str(tmp_path / "out" / "d.####.exr")
     denoise_sequence(pattern, out, config=_config(tiny_weights))
-    decoded: list[str] = []
-    real = OpenEXR.File
-
-    def counted(*args, **kwargs):
-        if kwargs.get("separate_channels"):  # a frame's pixels, not a header read nor a write
-            decoded.append(Path(args[0]).name)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(OpenEXR, "File", counted)
+    decoded = _decoded_frames(monkeypatch)
     nothing = denoise_sequence(pattern, out, "9-12", config=_config(tiny_weights, existing="resume"))
     unchanged, decoded[:] = sorted(decoded), []
     assert unchanged  # the frames the shot's settings are found from: decoded here, as any run does

@@ -33,6 +33,16 @@ def _window(rng, layout_radius: int = 2) -> dict[int, FrameFeatures]:
     return window
 
 
+def _tiny_kpn() -> torch.nn.Module:
+    """A small temporal-kpn as the shipped one is built (demodulated, temporal albedo), seeded,
+    its head's weights spread so that its kernels differ from pixel to pixel."""
+    torch.manual_seed(0)
+    model = build_model("temporal-kpn", temporal_radius=2, widths=(8, 12), demodulate=True,
+                        temporal_albedo=True).eval()
+    torch.nn.init.normal_(model.head.weight, std=0.1)
+    return model
+
+
 def test_a_layers_input_is_the_input_built_with_the_layer_as_beauty():
     window = _window(np.random.default_rng(0))
     layout = InputLayout(temporal_radius=2, temporal_albedo=True, slot_distances=True)
@@ -94,10 +104,7 @@ def test_a_negative_pixel_of_a_filters_lobe_that_adds_up_is_reconciled():
 
 
 def test_each_layer_is_denoised_as_its_own_beauty_and_the_beauty_as_without_layers():
-    torch.manual_seed(0)
-    model = build_model("temporal-kpn", temporal_radius=2, widths=(8, 12), demodulate=True,
-                        temporal_albedo=True).eval()
-    torch.nn.init.normal_(model.head.weight, std=0.1)
+    model = _tiny_kpn()
     window = _window(np.random.default_rng(1))
     plan = plan_slots(window, model.layout)
     x, aovs = build_input(window, model.layout, plan=plan), aligned_aovs(window, plan)
@@ -119,10 +126,7 @@ def test_a_layer_a_neighbour_lacks_reads_that_slot_as_inconsistent_in_its_own_pa
     """Frame t+1 lacks `fill`: fill's pass sees that slot's consistency as 0, as for a slot that
     repeats a frame, so its kernels weigh the frames that have it; the beauty and `key` keep
     frame t+1 as context, bit for bit as where no frame lacks anything."""
-    torch.manual_seed(0)
-    model = build_model("temporal-kpn", temporal_radius=2, widths=(8, 12), demodulate=True,
-                        temporal_albedo=True).eval()
-    torch.nn.init.normal_(model.head.weight, std=0.1)
+    model = _tiny_kpn()
     window = _window(np.random.default_rng(2))
     plan = plan_slots(window, model.layout)
     x, whole = build_input(window, model.layout, plan=plan), aligned_aovs(window, plan)
@@ -286,10 +290,7 @@ def test_the_alphas_own_pass_reads_the_consistency_it_is_given_and_the_others_th
     """With `alpha_consistency` (the input's built without leaving out the neighbours covered
     otherwise than t: `neighbour_coverage`), the last layer, the alpha's own, reads it; the beauty
     and the other layers read the input's own, and without it the last layer does too."""
-    torch.manual_seed(0)
-    model = build_model("temporal-kpn", temporal_radius=2, widths=(8, 12), demodulate=True,
-                        temporal_albedo=True).eval()
-    torch.nn.init.normal_(model.head.weight, std=0.1)
+    model = _tiny_kpn()
     window = _window(np.random.default_rng(3))
     plan = plan_slots(window, model.layout)
     x, aovs = build_input(window, model.layout, plan=plan), aligned_aovs(window, plan)

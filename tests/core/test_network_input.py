@@ -279,6 +279,16 @@ def _smooth(rng: np.random.Generator, channels: int, height: int, width: int, sc
     return torch.nn.functional.interpolate(coarse, (height, width), mode="bicubic")[0].numpy()
 
 
+def _moving_frames(rng, count: int, height: int, width: int) -> list[FrameFeatures]:
+    """`count` frames of smooth random features, moving up to 9 px a frame, with one layer ("key")."""
+    return [FrameFeatures(beauty=np.abs(_smooth(rng, 3, height, width, 1.0)),
+                          albedo=np.abs(_smooth(rng, 3, height, width, 0.5)),
+                          normal=_smooth(rng, 3, height, width, 1.0),
+                          motion=_smooth(rng, 2, height, width, 4.0),
+                          aovs={"key": np.abs(_smooth(rng, 3, height, width, 1.0))})
+            for _ in range(count)]
+
+
 def test_an_input_built_by_region_equals_that_region_of_the_whole_input():
     """Tiles of a first frame (slots reaching t+3, t+4 through chained motion of up to 9 px a
     frame) and of a mid-shot frame, with a layer denoised along: any region built on its own
@@ -286,12 +296,7 @@ def test_an_input_built_by_region_equals_that_region_of_the_whole_input():
     otherwise in a patch (`lighting_changes`) left out there alike."""
     rng = np.random.default_rng(5)
     height, width = 40, 56
-    frames = [FrameFeatures(beauty=np.abs(_smooth(rng, 3, height, width, 1.0)),
-                            albedo=np.abs(_smooth(rng, 3, height, width, 0.5)),
-                            normal=_smooth(rng, 3, height, width, 1.0),
-                            motion=_smooth(rng, 2, height, width, 4.0),
-                            aovs={"key": np.abs(_smooth(rng, 3, height, width, 1.0))})
-              for _ in range(5)]
+    frames = _moving_frames(rng, 5, height, width)
     frames[3].beauty[:, 8:32, 16:48] *= 20.0
     frames[1].beauty[:, [12, 15, 25, 39], [19, 22, 41, 3]] = 1000.0  # fireflies by region borders
     layout = InputLayout(temporal_radius=2, temporal_albedo=True, slot_distances=True)
@@ -317,12 +322,7 @@ def test_a_short_windows_stand_ins_and_their_layers_built_by_region_equal_the_wh
     input, as for a full window."""
     rng = np.random.default_rng(7)
     height, width = 40, 56
-    frames = [FrameFeatures(beauty=np.abs(_smooth(rng, 3, height, width, 1.0)),
-                            albedo=np.abs(_smooth(rng, 3, height, width, 0.5)),
-                            normal=_smooth(rng, 3, height, width, 1.0),
-                            motion=_smooth(rng, 2, height, width, 4.0),
-                            aovs={"key": np.abs(_smooth(rng, 3, height, width, 1.0))})
-              for _ in range(3)]
+    frames = _moving_frames(rng, 3, height, width)
     layout = InputLayout(temporal_radius=2, temporal_albedo=True, slot_distances=True)
     stack = AovStack(5, 1)
     for centre in (0, 1, 2):
