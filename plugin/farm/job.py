@@ -47,7 +47,6 @@ from vfxdenoise.core.frame_choice import (
     refuse_outside_context,
 )
 from vfxdenoise.core.io.atomic import write_atomically
-from vfxdenoise.core.io.frame_pattern import typed_token
 from vfxdenoise.core.io.sequence import (
     FramePattern,
     SequenceOnDisk,
@@ -106,21 +105,6 @@ class FarmJob:
     """The weights file the model names here, read once for the job's pin (`model_pin`), which
     `seq_checks` loads the model from without reading the file again; None where the model names
     none here."""
-    input_token: str | None = None
-    """The frame token `input` was typed with ('@' of render.@.exr: `typed_token`), which the job
-    names it with; None: one # per digit (`FramePattern.text`)."""
-    output_token: str | None = None
-    """`input_token` of `output`."""
-
-    @property
-    def input_text(self) -> str:
-        """`input` as the job names it, in the spelling typed (`FramePattern.spelt`)."""
-        return self.input.spelt(self.input_token)
-
-    @property
-    def output_text(self) -> str:
-        """`output` as the job names it, in the spelling typed (`FramePattern.spelt`)."""
-        return self.output.spelt(self.output_token)
 
     def seq_command(self, frames: str) -> list[str]:
         """argv of the `vfxdenoise seq` call that denoises `frames` (a spec or an engine token) as
@@ -128,8 +112,8 @@ class FarmJob:
         that a task of handles held past the render's ends is not taken for a --frames typo, and
         pinned to the job's weights (`model_pin`)."""
         pin = [f"{MODEL_SHA256}={self.model_sha256}"] if self.model_sha256 else []
-        return [*self.command, "seq", self.input_text, f"--frames={frames}",
-                f"--job-frames={format_frames(self.frames)}", "-o", self.output_text,
+        return [*self.command, "seq", self.input.typed, f"--frames={frames}",
+                f"--job-frames={format_frames(self.frames)}", "-o", self.output.typed,
                 f"--{self.existing}", "--progress", "none", *pin, *self.seq_args]
 
     @property
@@ -188,11 +172,8 @@ def build_job(input_pattern: str, output_pattern: str | None = None, frames: str
     _check_on_disk(pattern, wanted, options.missing or "error", context, on_disk,
                    frames_option(frames, context), radius=options.temporal_radius)
     pin, weights = model_pin(options.model, model_sha256)
-    input_token = typed_token(input_pattern, pattern)
     return FarmJob(
         input=pattern, output=output, frames=tuple(wanted), chunk=chunk,
-        input_token=input_token,
-        output_token=typed_token(output_pattern, output) if output_pattern else input_token,
         seq_args=(*options.to_args(), *([KEEP_GOING] if keep_going else [])),
         model_sha256=pin, weights=weights,
         command=worker_command(command),

@@ -144,7 +144,7 @@ def launch(job: FarmJob, options: OpenCueOptions | None = None,
             jobs = launcher.launch(use_pycuerun=False)
         except cue_errors.CueException as exc:
             raise FarmError(
-                f"OpenCue did not take the job for {job.input_text}: {exc}. Check --cuebot or the "
+                f"OpenCue did not take the job for {job.input.typed}: {exc}. Check --cuebot or the "
                 "CUEBOT_HOSTS variable, or use --print to get the job spec without a Cuebot"
             ) from exc
     return [spec_job.name() for spec_job in jobs]

@@ -104,7 +104,7 @@ def _template(job: FarmJob, gpus: int, gpu_memory_gb: float | None, memory_gb: f
         "specificationVersion": SPEC_VERSION,
         "extensions": list(EXTENSIONS),
         "name": job.name,
-        "description": f"vfxdenoise seq over {job.input_text} -> {job.output_text}, "
+        "description": f"vfxdenoise seq over {job.input.typed} -> {job.output.typed}, "
                        f"{job.chunk} frame(s) per task",
         "parameterDefinitions": _parameter_definitions(job),
         "steps": [{
@@ -231,8 +231,8 @@ def _check_bundle_folder(directory: Path, replace: bool, terms: BundleTerms) -> 
 def _values(job: FarmJob) -> dict[str, Any]:
     return {
         **folder_values(job),
-        "InputFilePattern": Path(job.input_text).name,
-        "OutputFilePattern": Path(job.output_text).name,
+        "InputFilePattern": Path(job.input.typed).name,
+        "OutputFilePattern": Path(job.output.typed).name,
         "Frames": openjd_range(job.frames),
         "ChunkSize": job.chunk,
         **_seq_args_values(job),
@@ -340,7 +340,7 @@ def _validated_chunks(template: dict[str, Any], job: FarmJob, directory: Path) -
         return [str(task[FRAME_PARAM].value)
                 for task in model.StepParameterSpaceIterator(space=space)]
     except Exception as exc:  # openjd raises DecodeValidationError, ValueError, pydantic errors
-        raise FarmError(f"Open Job Description rejected the job for {job.input_text}: {exc}") from exc
+        raise FarmError(f"Open Job Description rejected the job for {job.input.typed}: {exc}") from exc
 
 
 def _dump(document: dict[str, Any]) -> str:
