@@ -151,12 +151,9 @@ def short_stand_ins(window: dict[int, FrameFeatures], layout: InputLayout,
     lo, hi = min(window), max(window)
     if len({id(frame) for frame in window.values()}) < 2:
         return {}
-    shown = {id(window[0])}
-    repeated = []
-    for slot, offset in sorted(zip(layout.slots[1:], offsets), key=lambda pair: pair[0] != pair[1]):
-        if id(window[offset]) in shown and not lo <= slot <= hi:
-            repeated.append(slot)
-        shown.add(id(window[offset]))
+    firsts = _first_slots(window, layout, offsets)
+    repeated = [slot for index, (slot, offset) in enumerate(zip(layout.slots[1:], offsets))
+                if firsts.get(offset) != index and not lo <= slot <= hi]
     if not repeated:
         return {}
     still = replace(window[0], motion=None)
