@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from vfxdenoise.core import half_floats
+
 # Pixels within this many of a covered one keep the network's value.
 MARGIN = 1
 # An alpha this close to 0 or 1 counts as empty or full where --alpha denoise settles the network's
@@ -48,6 +50,13 @@ def empty_pixels(alpha: np.ndarray | None, margin: int = MARGIN) -> np.ndarray |
         for offset in range(2 * margin + 1):
             uncovered &= padded[offset:offset + size] if axis == 0 else padded[:, offset:offset + size]
     return uncovered if uncovered.any() else None
+
+
+def fully_covered(alpha: np.ndarray) -> bool:
+    """Whether `alpha` (1, H, W; half or float) is full everywhere: 1 or more within
+    ALPHA_TOLERANCE, as `settled_alpha` settles it (`half_floats.smallest`: over half's bits at
+    integer speed)."""
+    return float(half_floats.smallest(alpha[0])) >= 1.0 - ALPHA_TOLERANCE
 
 
 def partly_covered(alpha: np.ndarray) -> bool:

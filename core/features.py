@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import OpenImageIO as oiio
 
-from vfxdenoise.core import coverage, half_floats
+from vfxdenoise.core import coverage
 from vfxdenoise.core.errors import ExrError
 from vfxdenoise.core.io.aovs import FeatureKey
 from vfxdenoise.core.io.exr import check_decodes
@@ -98,8 +98,7 @@ class FrameFeatures:
         (1 or more, within `coverage.ALPHA_TOLERANCE`, as `coverage.settled_alpha` would settle
         it); True without one. Its arrays held in host memory (NumPy), as read."""
         alpha = self.aovs.get(ALPHA_LAYER)
-        return (alpha is None or not alpha.size
-                or float(half_floats.smallest(alpha[0])) >= 1.0 - coverage.ALPHA_TOLERANCE)
+        return alpha is None or not alpha.size or coverage.fully_covered(alpha)
 
     def crop(self, y: int, x: int, height: int, width: int) -> FrameFeatures:
         """A spatial window of every feature (views, not copies)."""

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vfxdenoise.core import half_floats, neighbours
-from vfxdenoise.core.coverage import ALPHA_TOLERANCE, partly_covered
+from vfxdenoise.core import neighbours
+from vfxdenoise.core.coverage import fully_covered, partly_covered
 from vfxdenoise.core.errors import ExrError, VfxDenoiseError
 from vfxdenoise.core.exposure import Exposure, hold_out_lamps
 from vfxdenoise.core.features import FrameFeatures, features_from_exr
@@ -111,7 +111,7 @@ def _coverage(image: ExrImage, mapping: LayerMap, window: tuple[int, int, int, i
     alpha = image.get(list(mapping.alpha), keep_half=True, window=window)
     display = Box(*image.display_window)
     covers_display = Box(*window).intersect(display) == display
-    if covers_display and float(half_floats.smallest(alpha[0])) >= 1.0 - ALPHA_TOLERANCE:
+    if covers_display and fully_covered(alpha):
         return None
     return alpha
 

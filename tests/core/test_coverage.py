@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from vfxdenoise.core.coverage import ALPHA_TOLERANCE, empty_pixels, keep_empty, partly_covered, settled_alpha
+from vfxdenoise.core.coverage import (
+    ALPHA_TOLERANCE,
+    empty_pixels,
+    fully_covered,
+    keep_empty,
+    partly_covered,
+    settled_alpha,
+)
 
 
 def test_pixels_next_to_coverage_are_not_counted_empty():
@@ -92,3 +99,17 @@ def test_an_alpha_covers_in_part_where_a_pixel_lies_between_0_and_1_beyond_the_t
     assert not partly_covered(jitter)
     jitter[0, 1, 1] = 0.5
     assert partly_covered(jitter) and partly_covered(np.where(hard == 1, hard, np.float16(0.25)))
+
+
+def test_an_alpha_is_fully_covered_within_the_tolerance_of_1_in_half_and_float():
+    """Full everywhere: 1 or more, or a renderer's jitter within ALPHA_TOLERANCE below it, in half
+    and in float; one pixel past the tolerance, or a hole, is not."""
+    for dtype in (np.float16, np.float32):
+        alpha = np.ones((1, 4, 4), dtype)
+        alpha[0, 0, 0] = 1.5
+        alpha[0, 1, 1] = dtype(1.0 - ALPHA_TOLERANCE / 2)
+        assert fully_covered(alpha)
+        alpha[0, 2, 2] = dtype(1.0 - 4 * ALPHA_TOLERANCE)
+        assert not fully_covered(alpha)
+        alpha[0, 2, 2] = 0.0
+        assert not fully_covered(alpha)
