@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from vfxdenoise.core import half_floats
+from vfxdenoise.core.square_windows import over_square
 
 # Pixels within this many of a covered one keep the network's value.
 MARGIN = 1
@@ -43,12 +44,7 @@ def empty_pixels(alpha: np.ndarray | None, margin: int = MARGIN) -> np.ndarray |
     uncovered = alpha[0] == 0
     if not uncovered.any():
         return None
-    for axis in (0, 1):  # a square neighbourhood, one axis at a time
-        padded = np.pad(uncovered, [(margin, margin) if a == axis else (0, 0) for a in (0, 1)],
-                        constant_values=True)
-        size = uncovered.shape[axis]
-        for offset in range(2 * margin + 1):
-            uncovered &= padded[offset:offset + size] if axis == 0 else padded[:, offset:offset + size]
+    uncovered = over_square(uncovered, margin, np.logical_and, True)
     return uncovered if uncovered.any() else None
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from vfxdenoise.core.square_windows import over_square
+
 # The fully covered pixels, within this many px, whose colour an edge pixel's cover may have: the
 # network spreads a silhouette over 1-2 px. Within 1 px the edge lost 0.11 dB over black on one of
 # five element shots, its cover's colour often 2 px in.
@@ -41,9 +43,9 @@ def hold_to_coverage(results: list[np.ndarray], alpha: np.ndarray, noisy: np.nda
     box = _around_edges(partial)
     cover, partial = alpha[0][box], partial[box]
     light = _luminance(results[0][:, box[0], box[1]])
-    near = _spread(np.where(cover >= 1, light, -np.inf), NEAR_REACH, np.maximum, -np.inf)
-    own_light = _spread(_luminance(noisy[:, box[0], box[1]]), OWN_REACH, np.add, 0.0)
-    own_cover = _spread(rendered[0][box].astype(np.float32), OWN_REACH, np.add, 0.0)
+    near = over_square(np.where(cover >= 1, light, -np.inf), NEAR_REACH, np.maximum, -np.inf)
+    own_light = over_square(_luminance(noisy[:, box[0], box[1]]), OWN_REACH, np.add, 0.0)
+    own_cover = over_square(rendered[0][box].astype(np.float32), OWN_REACH, np.add, 0.0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # Light over no coverage (a glow) is +Inf: no bound; NaN (a NaN in the render) none of its own
         bound = cover * np.fmax(near, own_light / own_cover)
@@ -72,15 +74,3 @@ def _around_edges(partial: np.ndarray) -> tuple[slice, slice]:
         box.append(slice(max(0, found[0] - reach), min(partial.shape[1 - axis], found[-1] + reach + 1)))
     return box[0], box[1]
 
-
-def _spread(plane: np.ndarray, reach: int, combine: np.ufunc, fill: float) -> np.ndarray:
-    """`plane` (H, W) reduced by `combine` (np.maximum, np.add) over each pixel's square of
-    pixels within `reach`, `fill` beyond it: one axis, then the other."""
-    out = plane
-    for axis in (0, 1):
-        padded = np.pad(out, [(reach, reach) if a == axis else (0, 0) for a in (0, 1)], constant_values=fill)
-        size = out.shape[axis]
-        out = padded[:size] if axis == 0 else padded[:, :size]
-        for offset in range(1, 2 * reach + 1):
-            out = combine(out, padded[offset:offset + size] if axis == 0 else padded[:, offset:offset + size])
-    return out

@@ -15,6 +15,7 @@ import numpy as np
 from vfxdenoise.core import half_floats
 from vfxdenoise.core.io.aovs import FeatureKey
 from vfxdenoise.core.io.feature_table import FEATURES
+from vfxdenoise.core.square_windows import over_square
 
 if TYPE_CHECKING:
     from vfxdenoise.core.features import FrameFeatures
@@ -368,22 +369,8 @@ def _stray_negatives(values: np.ndarray, negative: np.ndarray) -> bool:
     negative_pixels = negative.any(axis=0)
     if np.count_nonzero(negative_pixels) <= STRAY_NEGATIVE_SHARE * pixels:
         return False
-    near_light = _dilated(half_floats.positive(values).any(axis=0), LOBE_REACH)
+    near_light = over_square(half_floats.positive(values).any(axis=0), LOBE_REACH, np.logical_or, False)
     return np.count_nonzero(negative_pixels & ~near_light) > STRAY_NEGATIVE_SHARE * pixels
-
-
-def _dilated(mask: np.ndarray, reach: int) -> np.ndarray:
-    """(H, W) bool: where `mask` holds a True within `reach` px (Chebyshev), outside it none:
-    shifted copies OR'd along the rows, then along the columns."""
-    height, width = mask.shape
-    padded = np.pad(mask, reach)
-    rows = padded[:height].copy()
-    for k in range(1, 2 * reach + 1):
-        rows |= padded[k:k + height]
-    out = rows[:, :width].copy()
-    for k in range(1, 2 * reach + 1):
-        out |= rows[:, k:k + width]
-    return out
 
 
 def _count_guide(key: FeatureKey, values: np.ndarray, low: float, high: float, report: SanitizeReport
@@ -436,22 +423,13 @@ def _window_means(plane: np.ndarray, broken: np.ndarray) -> tuple[np.ndarray, np
     values = np.where(broken, 0.0, plane).astype(np.float64)
     means, pending = np.zeros(plane.shape, np.float32), broken.copy()
     for reach in range(1, FILL_REACH + 1):
-        total, weight = _box_sums(values, reach), _box_sums(good, reach)
+        total, weight = over_square(values, reach, np.add, 0.0), over_square(good, reach, np.add, 0.0)
         found = pending & (weight > 0.5)
         means[found] = total[found] / weight[found]
         pending &= ~found
         if not pending.any():
             break
     return means, pending
-
-
-def _box_sums(image: np.ndarray, reach: int) -> np.ndarray:
-    """(H, W): the sum of the (H, W) `image` over the (2 reach + 1)^2 window round each pixel, 0
-    outside the image: shifted copies added along the rows, then along the columns."""
-    height, width = image.shape
-    padded = np.pad(image, reach)
-    rows = sum(padded[k:k + height] for k in range(2 * reach + 1))
-    return sum(rows[:, k:k + width] for k in range(2 * reach + 1))
 
 
 def _pulled_means(plane: np.ndarray, holes: np.ndarray) -> np.ndarray:

@@ -18,11 +18,11 @@ from vfxdenoise.core.sanitize import (
     OUT_OF_RANGE_FATES,
     STRAY_NEGATIVE_FATE,
     SanitizeReport,
-    _box_sums,
     _doubled,
     _halved,
     sanitize,
 )
+from vfxdenoise.core.square_windows import over_square
 
 
 def test_aov_layers_are_sanitised_as_the_beauty_is():
@@ -477,7 +477,7 @@ def test_the_fills_box_sums_and_doubling_are_pytorchs_pooling_and_interpolation(
     for reach in range(1, FILL_REACH + 1):
         side = 2 * reach + 1
         pooled = F.avg_pool2d(tensor, side, 1, reach, count_include_pad=True)[0, 0].numpy() * side * side
-        np.testing.assert_allclose(_box_sums(plane, reach), pooled, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(over_square(plane, reach, np.add, 0.0), pooled, rtol=1e-12, atol=1e-12)
     halved = F.avg_pool2d(tensor, 2, ceil_mode=True, count_include_pad=False)[0, 0].numpy()
     np.testing.assert_allclose(_halved(plane), halved, rtol=1e-12, atol=1e-12)
     doubled = F.interpolate(tensor, scale_factor=2.0, mode="bilinear", align_corners=False)[0, 0].numpy()
